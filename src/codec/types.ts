@@ -25,6 +25,10 @@ export type SegmentSink = (bytes: Uint8Array, eol: boolean) => void;
 /**
  * The synchronous, incremental state machine behind every framing codec.
  * Both the `TransformStream` classes and the server drive the same core.
+ *
+ * Emitted bytes are either views of the chunk being pushed or arrays the core
+ * hands over and never touches again; the core never emits a view of its own
+ * reusable buffer. The sink must not call `push`, `flush` or `takeRest`.
  */
 export interface FramingCore {
   /**
@@ -33,6 +37,23 @@ export interface FramingCore {
    * reuses `chunk`.
    */
   push(chunk: Uint8Array, emit: SegmentSink): void;
-  /** End of input: emits what is left (with `eol` false) and resets. */
+  /**
+   * End of input: emits what is left (with `eol` false) and resets. Emits
+   * nothing when nothing is left.
+   */
   flush(emit: SegmentSink): void;
+  /**
+   * Called from inside `emit`: `push` (or `flush`) returns right after the
+   * current segment, and the core keeps a copy of the bytes it has not cut
+   * yet (the next `push` cuts them first, or {@linkcode FramingCore.takeRest}
+   * takes them). Used to pause reading or to change framing inside the data
+   * callback. A no-op outside `push`/`flush`.
+   */
+  halt(): void;
+  /**
+   * Returns every byte received and not yet emitted (carried partial segment
+   * plus what a {@linkcode FramingCore.halt} left), as a new array the caller
+   * owns, and empties the core. Call it after `push` returns.
+   */
+  takeRest(): Uint8Array;
 }

@@ -7,6 +7,24 @@
  * @module
  */
 
+import type {
+  CertificateSummary,
+  StartTlsOptions,
+  TlsIdentity,
+  TlsInfo,
+  TlsServerConfig,
+} from "./tls_types.ts";
+
+export type {
+  CertificateSummary,
+  PeerCertificate,
+  StartTlsOptions,
+  TlsIdentity,
+  TlsInfo,
+  TlsServerConfig,
+  TlsVersion,
+} from "./tls_types.ts";
+
 /** An address and port as seen by the operating system. */
 export interface NetAddr {
   /** IP address (IPv6 without brackets, IPv4-mapped kept as `::ffff:a.b.c.d`). */
@@ -71,6 +89,11 @@ export interface Socket {
   setNoDelay(enable: boolean): void;
   /** Enables or disables TCP keep-alive; `initialDelay` in milliseconds where supported. */
   setKeepAlive(enable: boolean, initialDelay?: number): void;
+  /**
+   * What the TLS handshake negotiated; present only on sockets made by
+   * {@linkcode RuntimeAdapter.startTls} (plaintext sockets lack it).
+   */
+  tls?(): TlsInfo | undefined;
 }
 
 /** Options for listening on one address. */
@@ -115,4 +138,18 @@ export interface RuntimeAdapter {
   connect(options: ConnectOptions): Promise<Socket>;
   /** Opens a file for reading as a byte stream (`sendFile`). */
   openFile(path: string): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Runs a server-side TLS handshake over a plaintext socket (started or
+   * not) and resolves with a new {@linkcode Socket}, not yet started, that
+   * reads and writes cleartext through TLS. The plaintext socket belongs to
+   * the TLS socket from the call on. Rejects (and destroys both) when the
+   * handshake fails or takes longer than `config.handshakeTimeout`.
+   */
+  startTls?(socket: Socket, config: TlsServerConfig, options?: StartTlsOptions): Promise<Socket>;
+  /**
+   * Builds what the TLS library needs from each identity (and the CA list)
+   * now, so bad material fails before listening; returns the leaf
+   * certificates' facts in the same order.
+   */
+  prepareTls?(config: TlsServerConfig, identities: readonly TlsIdentity[]): CertificateSummary[];
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * The `netstreams` command-line tool.
+ *
+ * ```sh
+ * deno run -A cli.ts tcp-echo --port 7000 --lines
+ * bun cli.ts tcp-echo --port 7000
+ * npx netstreams tcp-echo --port 7000
+ * ```
+ *
+ * @module
+ */
+
+import { args, exit, isMain } from "./src/runtime/process.ts";
+import { UsageError } from "./src/cli/args.ts";
+import { TCP_ECHO_HELP, tcpEcho } from "./src/cli/tcp_echo.ts";
+import { VERSION } from "./src/version.ts";
+
+const HELP = `netstreams ${VERSION}: TCP, TLS and WebSocket servers from web streams
+
+Usage: netstreams <command> [options]
+
+Commands:
+  tcp-echo     TCP echo server with line/delimiter/record framing
+
+Options:
+  --help       show help (also: netstreams <command> --help)
+  --version    print the version
+
+Example:
+  netstreams tcp-echo --port 7000 --lines
+`;
+
+const COMMANDS: Record<string, { run(argv: string[]): Promise<number>; help: string }> = {
+  "tcp-echo": { run: tcpEcho, help: TCP_ECHO_HELP },
+};
+
+/** Runs the CLI with `argv`; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    console.log(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === "--version" || command === "-V") {
+    console.log(VERSION);
+    return 0;
+  }
+  const cmd = COMMANDS[command];
+  if (!cmd) {
+    console.error(`Unknown command "${command}"\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${cmd.help}`);
+      return 2;
+    }
+    const e = error as Error & { code?: unknown };
+    console.error(`netstreams ${command}: ${e.message}${e.code ? ` (${String(e.code)})` : ""}`);
+    return 1;
+  }
+}
+
+if (isMain(import.meta)) {
+  exit(await main(args()));
+}

@@ -1,0 +1,125 @@
+/**
+ * `netstreams tcp-echo`: a TCP echo server over the library, for trying the
+ * framing options with telnet/nc/socat and for benchmarks.
+ *
+ * @module
+ */
+
+import { serve } from "../net/server.ts";
+import type { ServerOptions } from "../net/server_options.ts";
+import type { Connection } from "../net/connection.ts";
+import { intOption, parseArgs, unescape, UsageError } from "./args.ts";
+import { formatAddr, waitForTermination } from "./_serve_util.ts";
+
+/** Help text of the subcommand. */
+export const TCP_ECHO_HELP = `netstreams tcp-echo: echo server for TCP clients
+
+Usage: netstreams tcp-echo [options]
+
+Options:
+  --hostname H           address to listen on; repeat for several (default 0.0.0.0)
+  --port P               port, 0 = any free port (default 7000)
+  --lines                single-line mode: lines end at CRLF, LF or CR
+  --eol S                delimiter, with \\r \\n \\t \\0 \\xHH escapes (e.g. "\\r\\n")
+  --max-line-length N    cut longer lines, 256-16777216 (default 2048)
+  --record-length N      fixed-length records of N bytes
+  --max-connections N    1-100000 (default 1000)
+  --banner S             line sent to each client on connect
+  --too-busy S           line sent to a client refused because the server is full
+  --idle-timeout S       close connections idle for S seconds
+  --allow LIST           only these clients (e.g. "127.0.0.1,10.0.0.0/8,192.168.*")
+  --block LIST           never these clients
+  --help                 this text
+
+Plain mode echoes bytes back unchanged. In a framing mode (--lines, --eol,
+--record-length) each unit is echoed followed by \\r\\n, so a line cut at the
+maximum length comes back as two lines. The first stdout line is
+"listening on HOST:PORT" (every address when several). SIGINT/SIGTERM shut
+down gracefully.
+
+Examples:
+  netstreams tcp-echo --port 7000 --lines --banner "hello"
+  netstreams tcp-echo --port 0 --eol "\\0" --max-line-length 256
+  netstreams tcp-echo --record-length 16 --allow 127.0.0.1
+`;
+
+const SPEC = {
+  hostname: { type: "string", multiple: true },
+  port: { type: "string" },
+  lines: { type: "boolean" },
+  eol: { type: "string" },
+  "max-line-length": { type: "string" },
+  "record-length": { type: "string" },
+  "max-connections": { type: "string" },
+  banner: { type: "string" },
+  "too-busy": { type: "string" },
+  "idle-timeout": { type: "string" },
+  allow: { type: "string" },
+  block: { type: "string" },
+  help: { type: "boolean" },
+} as const;
+
+const CRLF = new Uint8Array([13, 10]);
+
+/** Runs the subcommand until SIGINT/SIGTERM; resolves with the exit code. */
+export async function tcpEcho(argv: string[]): Promise<number> {
+  const { options, positionals } = parseArgs(argv, SPEC);
+  if (options.help) {
+    console.log(TCP_ECHO_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+  const port = intOption(options, "port", 0, 65535) ?? 7000;
+  const hosts = (options.hostname as string[] | undefined) ?? ["0.0.0.0"];
+  const idle = options["idle-timeout"];
+  const idleSeconds = idle === undefined ? 0 : Number(idle);
+  if (!Number.isFinite(idleSeconds) || idleSeconds < 0) {
+    throw new UsageError(`Option --idle-timeout must be a number of seconds >= 0: got "${String(idle)}"`);
+  }
+  const eolText = options.eol === undefined ? undefined : unescape(String(options.eol));
+  const recordLength = intOption(options, "record-length", 1, 2 ** 30);
+  const framed = Boolean(options.lines) || eolText !== undefined || recordLength !== undefined;
+  const serverOptions: ServerOptions = {
+    listen: hosts.map((hostname) => ({ hostname, port })),
+    singleLineMode: Boolean(options.lines),
+    eol: eolText === undefined ? undefined : textBytes(eolText),
+    maxLineLength: intOption(options, "max-line-length", 256, 16 * 1024 * 1024),
+    recordLength,
+    maxConnections: intOption(options, "max-connections", 1, 100_000),
+    banner: options.banner as string | undefined,
+    tooBusyBanner: options["too-busy"] as string | undefined,
+    idleTimeout: idleSeconds * 1000,
+    allow: options.allow as string | undefined,
+    block: options.block as string | undefined,
+    onData: framed ? echoUnit : echoBytes,
+    onDrain: (conn) => conn.resume(),
+    onError: (error, conn) => console.error(`error${conn ? ` on ${conn.id}` : ""}: ${error.message}`),
+  };
+  const server = await serve(serverOptions);
+  console.log(`listening on ${server.addrs.map(formatAddr).join(" ")}`);
+  const signal = await waitForTermination();
+  await server.shutdown({ timeout: 3000 });
+  console.log(`stopped (${signal})`);
+  return 0;
+}
+
+function echoBytes(conn: Connection, bytes: Uint8Array): void {
+  if (!conn.connected) return;
+  if (!conn.write(bytes.slice())) conn.pause();
+}
+
+function echoUnit(conn: Connection, bytes: Uint8Array): void {
+  if (!conn.connected) return;
+  const out = new Uint8Array(bytes.length + 2);
+  out.set(bytes, 0);
+  out.set(CRLF, bytes.length);
+  if (!conn.write(out)) conn.pause();
+}
+
+/** Characters up to U+00FF become single bytes (so "\xff" is one byte); others UTF-8. */
+function textBytes(s: string): Uint8Array {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 255) return new TextEncoder().encode(s);
+  }
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}

@@ -1,0 +1,628 @@
+/**
+ * One accepted connection: framing, pause/resume, writes with a bounded
+ * queue, timeouts bookkeeping and the streams face.
+ *
+ * @module
+ */
+
+import type { FramingCore, Segment } from "../codec/types.ts";
+import type { NetAddr, Socket, SocketHandlers } from "./types.ts";
+import { createCore, type Framing, type FramingOptions, resolveFraming } from "./framing.ts";
+import { codeOf, ConnectionError, ErrorCode, ServerError, statusOf } from "./errors.ts";
+import { type PushSource, pushReadable } from "./_push_readable.ts";
+import { sendFile, type SendFileOptions } from "./_send_file.ts";
+
+/** How a connection ended (reference: Disconnected StatusCode / Description). */
+export interface CloseInfo {
+  /** 0 for a normal close, else the reference number of the system error (10054 reset, 10060 timeout). */
+  code: number;
+  /** "OK" or a description of the failure. */
+  reason: string;
+  /** The failure, with its system `code`, when the close was not normal. */
+  error?: Error;
+}
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  /** Hot-path data callback, when the application uses events. */
+  onData?: (conn: Connection, bytes: Uint8Array, eol: boolean) => void;
+  /** The send queue drained (ReadyToSend). */
+  onDrain?: (conn: Connection) => void;
+  /** Peer sent FIN while `allowHalfOpen` is on. */
+  onEnd?: (conn: Connection) => void;
+  /** Keep the write side open after the peer's FIN. */
+  allowHalfOpen: boolean;
+  /** Graceful (true) or abortive (false) `disconnect()`. */
+  linger: boolean;
+  /** Queue size in bytes above which `write` returns false. */
+  writeHighWaterMark: number;
+  /** Queue size in bytes above which `write` throws code 135. */
+  maxWriteBuffer: number;
+  /** Raw-bytes readable high-water mark in bytes. */
+  readHighWaterMark: number;
+  /** Milliseconds a graceful close may take before the connection is reset. */
+  closeTimeout: number;
+  /** Opens a file as a byte stream. */
+  openFile(path: string): Promise<ReadableStream<Uint8Array>>;
+  /** Reports an error thrown by application code (reference: Error event). */
+  report(error: Error, conn: Connection): void;
+  /** Called once when the connection has closed. */
+  closed(conn: Connection, info: CloseInfo): void;
+  /** A per-connection timeout changed (the sweeper may need a finer tick). */
+  timeoutChanged(ms: number): void;
+}
+
+type Consumer = "events" | "bytes" | "segments";
+
+/**
+ * A live TCP connection of a {@linkcode Server}.
+ *
+ * @example Echo lines with the streams face
+ * ```ts ignore
+ * const server = await serve({ port: 0, singleLineMode: true, async onConnection(conn) {
+ *   for await (const line of conn.segments) await conn.send(line.bytes);
+ * } });
+ * ```
+ */
+export class Connection {
+  /** Unique id within the server (reference: ConnectionId). */
+  readonly id: string;
+  /** Free slot for application state (reference: UserData). */
+  data: unknown = undefined;
+  /** Bytes received so far. */
+  bytesReceived = 0;
+  /** Bytes accepted for sending so far. */
+  bytesSent = 0;
+  /** Idle timeout in milliseconds, 0 = none (reference: IdleTimeout). */
+  #idleTimeout: number;
+  /** Write (send) timeout in milliseconds, 0 = none (reference: Timeout). */
+  #writeTimeout: number;
+  /** @internal set on any traffic, cleared by the sweeper. */
+  _touched = false;
+  /** @internal milliseconds without traffic, kept by the sweeper. */
+  _idleFor = 0;
+  /** @internal milliseconds with a stalled send queue, kept by the sweeper. */
+  _stalledFor = 0;
+  /** @internal bytes flushed at the last sweep. */
+  _flushedAtSweep = 0;
+
+  readonly #socket: Socket;
+  readonly #host: ConnectionHost;
+  #framing: Framing;
+  #core: FramingCore | undefined;
+  #reframe = false;
+  #held: Uint8Array | undefined;
+  #consumer: Consumer = "events";
+  #userPaused = false;
+  #streamPaused = false;
+  #source: PushSource<Uint8Array> | PushSource<Segment> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #drainWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
+  #closeError: Error | undefined;
+  #closing = false;
+  #isClosed = false;
+  #closed: Promise<CloseInfo>;
+  #resolveClosed!: (info: CloseInfo) => void;
+  #failed = false;
+  #emit = (bytes: Uint8Array, eol: boolean): void => this.#deliver(bytes, eol);
+
+  /** @internal Created by the server. */
+  constructor(
+    id: string,
+    socket: Socket,
+    host: ConnectionHost,
+    framing: Framing,
+    timeouts: { idle: number; write: number },
+  ) {
+    this.id = id;
+    this.#socket = socket;
+    this.#host = host;
+    this.#framing = framing;
+    this.#core = createCore(framing);
+    this.#idleTimeout = timeouts.idle;
+    this.#writeTimeout = timeouts.write;
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+  }
+
+  /** The peer's address and port (reference: RemoteHost, RemotePort). */
+  get remoteAddr(): NetAddr {
+    return this.#socket.remoteAddr;
+  }
+  /** Our address and port (reference: LocalAddress). */
+  get localAddr(): NetAddr {
+    return this.#socket.localAddr;
+  }
+  /** Resolves when the connection has closed, with how it closed. Never rejects. */
+  get closed(): Promise<CloseInfo> {
+    return this.#closed;
+  }
+  /** True until the connection is closing or closed (sending is possible). */
+  get connected(): boolean {
+    return !this.#isClosed && !this.#closing;
+  }
+  /** True while reading is paused by {@linkcode Connection.pause} (reference: AcceptData false). */
+  get paused(): boolean {
+    return this.#userPaused;
+  }
+
+  // ---- framing (reference: EOL, SingleLineMode, MaxLineLength, RecordLength) ----
+
+  /** Current framing settings. */
+  get framing(): Readonly<Framing> {
+    return this.#framing;
+  }
+  /**
+   * Changes framing; allowed at any time, including inside the data callback,
+   * where it applies to the very next byte (reference: ChangeRecordLength in DataIn).
+   */
+  setFraming(options: FramingOptions): void {
+    const next = resolveFraming(options, this.#framing);
+    const prev = this.#framing;
+    this.#framing = next;
+    const core = this.#core;
+    const onlyRecordLength = prev.recordLength > 0 && next.recordLength > 0;
+    if (onlyRecordLength && core && "setRecordLength" in core) {
+      (core as unknown as { setRecordLength(n: number): void }).setRecordLength(next.recordLength);
+      return;
+    }
+    this.#reframe = true;
+    core?.halt();
+    if (!this.#pushing) this.#applyReframe();
+  }
+  /** Record length in bytes, 0 = off (reference: RecordLength / ChangeRecordLength). */
+  get recordLength(): number {
+    return this.#framing.recordLength;
+  }
+  set recordLength(n: number) {
+    this.setFraming({ recordLength: n });
+  }
+
+  // ---- timeouts ----
+
+  /** Idle timeout in milliseconds (no data either way), 0 = none. */
+  get idleTimeout(): number {
+    return this.#idleTimeout;
+  }
+  set idleTimeout(ms: number) {
+    this.#idleTimeout = checkMs("idleTimeout", ms);
+    this.#host.timeoutChanged(ms);
+  }
+  /** Send timeout in milliseconds: the connection fails when its queue makes no progress that long. 0 = none. */
+  get writeTimeout(): number {
+    return this.#writeTimeout;
+  }
+  set writeTimeout(ms: number) {
+    this.#writeTimeout = checkMs("writeTimeout", ms);
+    this.#host.timeoutChanged(ms);
+  }
+
+  // ---- reading ----
+
+  /** Stops delivering data and stops reading the socket (reference: PauseData). */
+  pause(): void {
+    if (this.#userPaused) return;
+    this.#userPaused = true;
+    this.#core?.halt();
+    this.#socket.pause();
+  }
+  /** Resumes after {@linkcode Connection.pause} (reference: ProcessData). */
+  resume(): void {
+    if (!this.#userPaused) return;
+    this.#userPaused = false;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held && held.length > 0) this.#feed(held);
+    if (!this.#userPaused && !this.#streamPaused && !this.#isClosed) this.#socket.resume();
+  }
+
+  /**
+   * Incoming bytes as they arrive, with no framing. Using it switches the
+   * connection from events to this stream; it can be taken once.
+   */
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.#consumer === "bytes") return (this.#source as PushSource<Uint8Array>).stream;
+    this.#take("bytes");
+    const hwm = this.#host.readHighWaterMark;
+    const src = pushReadable<Uint8Array>(this.#streamHooks(), {
+      highWaterMark: hwm,
+      size: (c: Uint8Array) => c.byteLength,
+    });
+    this.#source = src;
+    if (this.#isClosed || this.#closing) src.close();
+    return src.stream;
+  }
+
+  /**
+   * Incoming units cut by the connection's framing ({@linkcode Segment}s).
+   * Using it switches the connection from events to this stream; once only.
+   */
+  get segments(): ReadableStream<Segment> {
+    if (this.#consumer === "segments") return (this.#source as PushSource<Segment>).stream;
+    this.#take("segments");
+    const src = pushReadable<Segment>(this.#streamHooks(), { highWaterMark: 64 });
+    this.#source = src;
+    if (this.#isClosed || this.#closing) src.close();
+    return src.stream;
+  }
+
+  // ---- writing ----
+
+  /** Bytes that can still be queued before `write` returns false (reference: ReadyToSend). */
+  get desiredSize(): number {
+    return this.#host.writeHighWaterMark - this.#socket.writableLength;
+  }
+  /** Bytes queued and not yet handed to the kernel. */
+  get writableLength(): number {
+    return this.#socket.writableLength;
+  }
+  /** Resolves when {@linkcode Connection.desiredSize} is positive; rejects when the connection closes first. */
+  get ready(): Promise<void> {
+    if (this.#isClosed || this.#closing) return Promise.reject(this.#closedError());
+    if (this.desiredSize > 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Queues bytes without waiting. Returns false when the queue is above the
+   * high-water mark. Throws {@linkcode ServerError} 135 (would block) when the
+   * queue would exceed `maxWriteBuffer`, and {@linkcode ConnectionError}
+   * `EPIPE` when the connection is closed.
+   */
+  write(chunk: Uint8Array): boolean {
+    if (this.#isClosed || this.#closing) throw this.#closedError();
+    const queued = this.#socket.writableLength;
+    if (queued > 0 && queued + chunk.byteLength > this.#host.maxWriteBuffer) {
+      throw new ServerError(
+        ErrorCode.WouldBlock,
+        `Cannot queue ${chunk.byteLength} bytes on connection ${this.id}: ${queued} bytes are waiting; await conn.ready first`,
+      );
+    }
+    this._touched = true;
+    this.bytesSent += chunk.byteLength;
+    return this.#socket.write(chunk);
+  }
+  /** Waits for room, then queues the bytes (reference: Send / SendBytes). */
+  async send(data: Uint8Array | string): Promise<void> {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    if (this.desiredSize <= 0) await this.ready;
+    this.write(bytes);
+  }
+  /** Sends text as UTF-8 (reference: SendText). */
+  sendText(text: string): Promise<void> {
+    return this.send(encoder.encode(text));
+  }
+  /** Sends text followed by CRLF (reference: SendLine). */
+  sendLine(text: string): Promise<void> {
+    return this.send(encoder.encode(text + "\r\n"));
+  }
+  /**
+   * Streams a file to the peer, honouring backpressure. Aborting `signal`
+   * stops the file (reference: Interrupt) without closing the connection; the
+   * promise then rejects with the signal's reason. Resolves with the bytes sent.
+   */
+  sendFile(path: string, options: SendFileOptions = {}): Promise<number> {
+    return sendFile(this, this.#host.openFile, path, options);
+  }
+
+  /** Outgoing bytes as a WritableStream; closing it sends FIN (half close). */
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
+      write: (chunk) => this.send(chunk),
+      close: () => this.closeWrite(),
+      abort: () => void this.abort(),
+    });
+    return this.#writable;
+  }
+
+  /** Cork: gather writes until {@linkcode Connection.uncork}. */
+  cork(): void {
+    this.#socket.cork();
+  }
+  /** Flush writes gathered since {@linkcode Connection.cork}. */
+  uncork(): void {
+    this.#socket.uncork();
+  }
+
+  // ---- closing ----
+
+  /** Sends FIN after the queued bytes; reading goes on (half close). */
+  closeWrite(): void {
+    this.#socket.closeWrite();
+  }
+  /**
+   * Graceful close: flush the queue, FIN, release. A peer that does not take
+   * the queued bytes within the server's `closeTimeout` gets a reset instead.
+   * Resolves when closed.
+   */
+  close(): Promise<CloseInfo> {
+    if (!this.#isClosed && !this.#closing) {
+      this.#closing = true;
+      this.#rejectWaiters();
+      this.#armCloseTimer();
+      this.#socket.close();
+    }
+    return this.#closed;
+  }
+
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #armCloseTimer(): void {
+    const ms = this.#host.closeTimeout;
+    if (ms <= 0 || this.#closeTimer !== undefined) return;
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = undefined;
+      this.abort(new ConnectionError("ETIMEDOUT", `Connection ${this.id} did not close gracefully within ${ms} ms`));
+    }, ms);
+  }
+  /** Abortive close: drop the queue and reset (RST where the runtime can). */
+  abort(reason?: Error): Promise<CloseInfo> {
+    if (!this.#isClosed) {
+      if (reason) this.#closeError ??= reason;
+      this.#closing = true;
+      this.#rejectWaiters();
+      this.#socket.abort();
+    }
+    return this.#closed;
+  }
+  /** Closes as the server's `linger` setting says: graceful when true, abortive when false. */
+  disconnect(): Promise<CloseInfo> {
+    return this.#host.linger ? this.close() : this.abort();
+  }
+  /** Sets TCP_NODELAY. */
+  setNoDelay(enable = true): void {
+    this.#socket.setNoDelay(enable);
+  }
+  /** Sets TCP keep-alive with an initial delay in milliseconds where the runtime supports it. */
+  setKeepAlive(enable = true, initialDelay?: number): void {
+    this.#socket.setKeepAlive(enable, initialDelay);
+  }
+
+  /** @internal No data callback: read nothing until a stream consumer appears. */
+  _awaitConsumer(): void {
+    this.#streamPaused = true;
+    this.#socket.pause();
+  }
+
+  /** @internal Fails the connection with a timeout (used by the sweeper). */
+  _timeout(what: "idle" | "write"): void {
+    const msg = what === "idle"
+      ? `Connection ${this.id} idle for ${this.#idleTimeout} ms`
+      : `Connection ${this.id} could not send for ${this.#writeTimeout} ms`;
+    const err = new ConnectionError("ETIMEDOUT", msg);
+    if (what === "idle") {
+      this.#closeError ??= err;
+      this.#closing = true;
+      this.#rejectWaiters();
+      this.#armCloseTimer();
+      this.#socket.close();
+    } else this.abort(err);
+  }
+  /** @internal Bytes the kernel has taken so far. */
+  get _flushed(): number {
+    return this.bytesSent - this.#socket.writableLength;
+  }
+
+  // ---- called by the adapter, through SocketBridge ----
+
+  #pushing = false;
+
+  /** @internal */
+  _data(chunk: Uint8Array): void {
+    this._touched = true;
+    this.bytesReceived += chunk.byteLength;
+    if (this.#consumer === "bytes") {
+      const src = this.#source as PushSource<Uint8Array>;
+      const copy = this.#socket.sharedChunks ? chunk.slice() : chunk;
+      if (!src.push(copy)) this.#pauseForStream();
+      return;
+    }
+    if (this.#userPaused) {
+      // Data that raced a pause: keep it, it is delivered on resume.
+      this.#held = this.#held ? concat(this.#held, chunk) : chunk.slice();
+      return;
+    }
+    const sock = this.#socket;
+    sock.cork();
+    try {
+      this.#feed(chunk);
+    } finally {
+      sock.uncork();
+    }
+  }
+  /** @internal */
+  _end(): void {
+    this.#flushCore();
+    if (this.#source) {
+      this.#source.close();
+      return;
+    }
+    if (this.#host.allowHalfOpen) this.#host.onEnd?.(this);
+    else if (!this.#closing) this.close();
+  }
+  /** @internal */
+  _drain(): void {
+    const waiters = this.#drainWaiters;
+    if (waiters.length > 0) {
+      this.#drainWaiters = [];
+      for (const w of waiters) w.resolve();
+    }
+    this.#host.onDrain?.(this);
+  }
+  // ---- internals ----
+
+  #take(kind: Consumer): void {
+    if (this.#consumer !== "events") {
+      throw new TypeError(
+        `Cannot read connection ${this.id} as ${kind}: it is already read as ${this.#consumer}`,
+      );
+    }
+    this.#consumer = kind;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held && kind === "bytes") queueMicrotask(() => this._data(held));
+    else if (held) queueMicrotask(() => this.#feed(held));
+  }
+
+  #streamHooks() {
+    return {
+      pull: () => {
+        if (this.#streamPaused) {
+          this.#streamPaused = false;
+          if (!this.#userPaused && !this.#isClosed) this.#socket.resume();
+        }
+      },
+      cancel: () => {
+        this.#socket.pause();
+        this.#streamPaused = true;
+      },
+    };
+  }
+
+  #pauseForStream(): void {
+    if (this.#streamPaused) return;
+    this.#streamPaused = true;
+    this.#socket.pause();
+  }
+
+  /** Feeds bytes through the core; stops at a pause or a framing change and keeps the rest. */
+  #feed(chunk: Uint8Array): void {
+    let input: Uint8Array | undefined = chunk;
+    while (input && input.length > 0 && !this.#failed) {
+      const core = this.#core;
+      if (!core) {
+        this.#deliver(input, true);
+        input = undefined;
+        break;
+      }
+      this.#pushing = true;
+      try {
+        core.push(input, this.#emit);
+      } finally {
+        this.#pushing = false;
+      }
+      input = undefined;
+      if (this.#reframe) input = this.#applyReframe();
+      if (this.#userPaused) {
+        const rest = this.#core?.takeRest();
+        const pending = input && rest ? concat(rest, input) : input ?? rest;
+        if (pending && pending.length > 0) {
+          this.#held = this.#held ? concat(this.#held, pending) : pending.slice();
+        }
+        return;
+      }
+    }
+  }
+
+  /** Switches to the new framing; returns bytes the old core had not cut yet. */
+  #applyReframe(): Uint8Array | undefined {
+    this.#reframe = false;
+    const rest = this.#core?.takeRest();
+    this.#core = createCore(this.#framing);
+    return rest && rest.length > 0 ? rest.slice() : undefined;
+  }
+
+  #deliver(bytes: Uint8Array, eol: boolean): void {
+    const consumer = this.#consumer;
+    if (consumer === "events") {
+      if (this.#failed) return;
+      try {
+        this.#host.onData?.(this, bytes, eol);
+      } catch (error) {
+        // A throwing handler fails its connection, never the server.
+        this.#failed = true;
+        const err = error instanceof Error ? error : new Error(String(error));
+        this.#host.report(err, this);
+        this.#core?.halt();
+        void this.abort(err);
+      }
+    } else if (consumer === "segments") {
+      const src = this.#source as PushSource<Segment>;
+      if (!src.push({ bytes: bytes.slice(), eol })) this.#pauseForStream();
+    } else {
+      (this.#source as PushSource<Uint8Array>).push(bytes.slice());
+    }
+  }
+
+  #flushCore(): void {
+    if (this.#userPaused && this.#held) return;
+    this.#core?.flush(this.#emit);
+  }
+
+  #closedError(): Error {
+    return this.#closeError ?? new ConnectionError("EPIPE", `Connection ${this.id} is closed`);
+  }
+
+  #rejectWaiters(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w.reject(this.#closedError());
+  }
+
+  /** @internal The adapter reports the socket closed. */
+  _onClose(error?: Error): void {
+    if (this.#isClosed) return;
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    if (!error && this.#held && this.#consumer === "events") {
+      // Paused with undelivered bytes: deliver them before reporting the close.
+      this.#userPaused = false;
+      const held = this.#held;
+      this.#held = undefined;
+      this.#feed(held);
+    }
+    if (!this.#closeError || !error) this.#flushCore();
+    this.#isClosed = true;
+    const err = this.#closeError ?? error;
+    if (err) this.#closeError = err;
+    this.#rejectWaiters();
+    if (this.#source) {
+      if (error && !this.#source.done) this.#source.error(error);
+      else this.#source.close();
+    }
+    const code = codeOf(err);
+    const info: CloseInfo = err
+      ? { code: statusOf(code ?? "ECONNABORTED"), reason: err.message, error: err }
+      : { code: 0, reason: "OK" };
+    this.#resolveClosed(info);
+    this.#host.closed(this, info);
+  }
+}
+
+function checkMs(name: string, ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(`Cannot set ${name} as it must be >= 0 milliseconds: current value is ${ms}`);
+  }
+  return ms;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+const encoder = new TextEncoder();
+
+/** @internal Forwards a socket's callbacks to its connection. */
+export class SocketBridge implements SocketHandlers {
+  readonly #conn: Connection;
+  /** Wraps a connection. */
+  constructor(conn: Connection) {
+    this.#conn = conn;
+  }
+  /** @internal */
+  data(chunk: Uint8Array): void {
+    this.#conn._data(chunk);
+  }
+  /** @internal */
+  end(): void {
+    this.#conn._end();
+  }
+  /** @internal */
+  drain(): void {
+    this.#conn._drain();
+  }
+  /** @internal */
+  close(error?: Error): void {
+    this.#conn._onClose(error);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Options of the TCP server and their validation.
+ *
+ * @module
+ */
+
+import type { Connection, CloseInfo } from "./connection.ts";
+import type { FramingOptions } from "./framing.ts";
+import type { NetAddr } from "./types.ts";
+
+/** One address to listen on. */
+export interface ListenAddress {
+  /** Address to bind; `"::"` is dual stack unless `ipv6Only`. @default "0.0.0.0" */
+  hostname?: string;
+  /** Port, 0 = any free port. @default 0 */
+  port?: number;
+}
+
+/** What the accept hook is told about a new connection (reference: ConnectionRequest). */
+export interface ConnectionRequest {
+  /** The peer. */
+  remoteAddr: NetAddr;
+  /** The local address that accepted it. */
+  localAddr: NetAddr;
+  /** The allow/block lists' verdict; the hook may overrule it. */
+  accept: boolean;
+}
+
+/** Options of {@linkcode Server} and `serve()`. */
+export interface ServerOptions extends FramingOptions, ListenAddress {
+  /** Several addresses at once (reference: MultiListenSockets); replaces hostname/port. */
+  listen?: ListenAddress[];
+  /** Pending-connection queue length (reference: ConnectionBacklog). @default 511 */
+  backlog?: number;
+  /** Allow several processes to bind the port (SO_REUSEPORT; reference: BindExclusively=false). @default false */
+  reusePort?: boolean;
+  /** With an IPv6 hostname, refuse IPv4 clients (reference: UseIPv6). @default false */
+  ipv6Only?: boolean;
+  /** Most simultaneous connections, 1 to 100,000 (reference: MaxConnections). @default 1000 */
+  maxConnections?: number;
+  /** Sent to each accepted client first; a string is followed by CRLF (reference: Banner). */
+  banner?: string | Uint8Array;
+  /** Sent before a client is refused because the server is full; a string gets CRLF (reference: BannerTooBusy). */
+  tooBusyBanner?: string | Uint8Array;
+  /** Only these clients (comma list or array: addresses, `192.168.*`, CIDR). @default all */
+  allow?: string | string[];
+  /** Never these clients (same syntax as `allow`). @default none */
+  block?: string | string[];
+  /** Idle timeout in milliseconds: no data either way closes the connection; 0 = none. @default 0 */
+  idleTimeout?: number;
+  /** Send timeout in milliseconds: a queue making no progress that long fails the connection; 0 = none. @default 0 */
+  writeTimeout?: number;
+  /** TCP_NODELAY on accepted sockets. @default true */
+  noDelay?: boolean;
+  /** TCP keep-alive; a number is the idle time in milliseconds before probes (reference: KeepAliveTime). @default false */
+  keepAlive?: boolean | number;
+  /** true: `disconnect()` flushes then FINs; false: it resets (reference: Linger). @default true */
+  linger?: boolean;
+  /** Milliseconds a graceful close may take (a peer not reading the last bytes) before a reset; 0 = forever. @default 10000 */
+  closeTimeout?: number;
+  /** Keep our write side open after the peer's FIN (events mode). @default false */
+  allowHalfOpen?: boolean;
+  /** Send-queue bytes above which `write` returns false (reference: OutBufferSize). @default 65536 */
+  writeHighWaterMark?: number;
+  /** Send-queue bytes above which `write` throws 135 (would block). @default 8388608 */
+  maxWriteBuffer?: number;
+  /** Bytes buffered in `conn.readable` before reading pauses (reference: InBufferSize). @default 65536 */
+  readHighWaterMark?: number;
+  /** Decide on each connection; return false to refuse. Runs after the allow/block lists. */
+  onConnectionRequest?: (request: ConnectionRequest) => boolean | void | Promise<boolean | void>;
+  /** A connection was accepted (reference: Connected). May be async; a rejection is reported and closes it. */
+  onConnection?: (conn: Connection) => void | Promise<void>;
+  /** Data arrived, cut by the framing (reference: DataIn). `bytes` is only valid during the call. */
+  onData?: (conn: Connection, bytes: Uint8Array, eol: boolean) => void;
+  /** The send queue drained after `write` returned false (reference: ReadyToSend). */
+  onDrain?: (conn: Connection) => void;
+  /** The peer half-closed while `allowHalfOpen` is on. */
+  onEnd?: (conn: Connection) => void;
+  /** A connection closed (reference: Disconnected). */
+  onDisconnect?: (conn: Connection, info: CloseInfo) => void;
+  /** A failure that did not come back through a promise (reference: Error). */
+  onError?: (error: Error, conn?: Connection) => void;
+  /** Stops the server (like `shutdown()`) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Validates numeric options; throws `RangeError` naming the option and the value. */
+export function checkServerOptions(o: ServerOptions): void {
+  int("maxConnections", o.maxConnections, 1, 100_000);
+  int("backlog", o.backlog, 0, 65_535);
+  int("writeHighWaterMark", o.writeHighWaterMark, 1, 2 ** 31);
+  int("maxWriteBuffer", o.maxWriteBuffer, 1, 2 ** 31);
+  int("readHighWaterMark", o.readHighWaterMark, 1, 2 ** 31);
+  num("idleTimeout", o.idleTimeout);
+  num("writeTimeout", o.writeTimeout);
+  num("closeTimeout", o.closeTimeout);
+  if (typeof o.keepAlive === "number") num("keepAlive", o.keepAlive);
+  for (const a of o.listen ?? [o]) checkAddress(a);
+}
+
+/** Validates one listen address. */
+export function checkAddress(a: ListenAddress): void {
+  if (a.port !== undefined && (!Number.isInteger(a.port) || a.port < 0 || a.port > 65_535)) {
+    throw new RangeError(`Cannot listen as port must be an integer 0-65535: current value is ${a.port}`);
+  }
+  if (a.hostname !== undefined && (typeof a.hostname !== "string" || a.hostname === "")) {
+    throw new TypeError(
+      `Cannot listen as hostname must be a non-empty string: current value is ${String(a.hostname)}`,
+    );
+  }
+}
+
+function int(name: string, v: number | undefined, min: number, max: number): void {
+  if (v === undefined) return;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(
+      `Cannot use ${name} as it must be an integer ${min}-${max}: current value is ${v}`,
+    );
+  }
+}
+
+function num(name: string, v: number | undefined): void {
+  if (v === undefined) return;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new RangeError(`Cannot use ${name} as it must be >= 0 milliseconds: current value is ${v}`);
+  }
+}

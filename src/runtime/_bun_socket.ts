@@ -1,0 +1,364 @@
+/**
+ * The native Bun socket as a {@linkcode Socket}, with the adapter-owned
+ * write queue Bun needs (its `write()` keeps nothing the kernel refuses).
+ *
+ * @module
+ */
+
+import type { NetAddr, Socket, SocketHandlers } from "../net/types.ts";
+import { ChunkQueue } from "./_chunk_queue.ts";
+import {
+  callSafely,
+  CLOSE_LINGER_MS,
+  MAX_GATHER,
+  netAddr,
+  NOOP_HANDLERS,
+  rethrowLater,
+  WRITE_HIGH_WATER_MARK,
+} from "./_common.ts";
+import { toSystemError } from "./_errors.ts";
+
+/** Bun's `Socket`, as far as used here. */
+export interface BunRawSocket {
+  data: BunSocket | undefined;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  write(data: Uint8Array): number;
+  shutdown(): void;
+  end(): void;
+  terminate(): void;
+  pause(): void;
+  resume(): void;
+  setNoDelay(enable?: boolean): boolean;
+  setKeepAlive(enable?: boolean, initialDelay?: number): boolean;
+}
+
+/** Bun's `SocketHandler`, as far as used here. */
+export interface BunHandlers {
+  open(raw: BunRawSocket): void;
+  data(raw: BunRawSocket, chunk: Uint8Array): void;
+  drain(raw: BunRawSocket): void;
+  end(raw: BunRawSocket): void;
+  close(raw: BunRawSocket, error?: Error): void;
+  error(raw: BunRawSocket, error: Error): void;
+}
+
+/**
+ * A native Bun TCP socket as a {@linkcode Socket}. Chunks are fresh buffers;
+ * `write` queues what the kernel does not take (false at 64 KiB queued).
+ * Data that arrives while paused or before `start` is held and delivered,
+ * in order, on `resume`/`start`.
+ */
+export class BunSocket implements Socket {
+  /** Bun gives a new buffer per `data` call. */
+  readonly sharedChunks = false;
+  /** `terminate()` sends RST. */
+  readonly canReset = true;
+  #raw: BunRawSocket;
+  #handlers: SocketHandlers = NOOP_HANDLERS;
+  #started = false;
+  /** The peer's address. */
+  readonly remoteAddr: NetAddr;
+  /** Our side's address. */
+  readonly localAddr: NetAddr;
+  // read side
+  #paused = false;
+  #rawPaused = false;
+  #held: Uint8Array[] | undefined;
+  #endHeld = false;
+  #readEnded = false;
+  // write side
+  #queue = new ChunkQueue();
+  #corks = 0;
+  #needDrain = false;
+  #finRequested = false;
+  #writeEnded = false;
+  // lifetime
+  #closing = false;
+  #aborted = false;
+  #closed = false;
+  #closeEmitted = false;
+  #error: Error | undefined;
+  #linger: ReturnType<typeof setTimeout> | undefined;
+
+  /** Wraps a Bun socket and stores itself in `raw.data`. */
+  constructor(raw: BunRawSocket) {
+    this.#raw = raw;
+    raw.data = this;
+    // Bun forgets the addresses once the socket is closed: read them now.
+    this.remoteAddr = netAddr(raw.remoteAddress, raw.remotePort);
+    this.localAddr = netAddr(raw.localAddress, raw.localPort);
+  }
+
+  /**
+   * The handler object for `Bun.listen`/`Bun.connect`: `open` wraps each raw
+   * socket and passes it to `onSocket`; the other handlers dispatch to it.
+   */
+  static handlers(onSocket?: (socket: BunSocket) => void): BunHandlers {
+    return {
+      open(raw) {
+        const socket = new BunSocket(raw);
+        if (onSocket === undefined) return;
+        const error = callSafely(() => onSocket(socket));
+        if (error !== undefined) {
+          socket.abort();
+          rethrowLater(error);
+        }
+      },
+      data(raw, chunk) {
+        const socket = raw.data;
+        if (socket !== undefined) socket.#onData(chunk);
+      },
+      drain(raw) {
+        const socket = raw.data;
+        if (socket !== undefined) socket.#flush();
+      },
+      end(raw) {
+        const socket = raw.data;
+        if (socket !== undefined) socket.#onEnd();
+      },
+      close(raw, error) {
+        const socket = raw.data;
+        if (socket !== undefined) socket.#onClose(error);
+      },
+      error(raw, error) {
+        const socket = raw.data;
+        if (socket !== undefined) socket.#error ??= toSystemError(error);
+      },
+    };
+  }
+
+  /** Bytes queued and not yet taken by the kernel. */
+  get writableLength(): number {
+    return this.#queue.byteLength;
+  }
+
+  /** Starts event delivery; callable once. */
+  start(handlers: SocketHandlers): void {
+    if (this.#started) throw new Error("Cannot start the socket as it was already started");
+    this.#started = true;
+    this.#handlers = handlers;
+    if (this.#closed) {
+      queueMicrotask(() => this.#finishClose());
+      return;
+    }
+    if (this.#held !== undefined || this.#endHeld) queueMicrotask(() => this.#flushHeld(false));
+    if (!this.#paused) this.#setRawPaused(false);
+  }
+
+  /**
+   * @internal A TLS layer takes the socket over: starts it with `handlers`,
+   * or replaces the handlers of a started one. False when closed or closing.
+   */
+  _takeOver(handlers: SocketHandlers): boolean {
+    if (this.#closed || this.#closing || this.#aborted) return false;
+    if (!this.#started) this.start(handlers);
+    else this.#handlers = handlers;
+    return true;
+  }
+
+  /** `socket.pause()`; anything Bun still hands over is held until `resume`. */
+  pause(): void {
+    if (this.#closing) return; // a closing socket reads on to see the FIN
+    this.#paused = true;
+    this.#setRawPaused(true);
+  }
+
+  /** `socket.resume()`; held data is delivered first, asynchronously. */
+  resume(): void {
+    if (!this.#paused || this.#closing) return;
+    this.#paused = false;
+    if (!this.#started) return;
+    if (this.#held !== undefined || this.#endHeld) queueMicrotask(() => this.#flushHeld(false));
+    this.#setRawPaused(false);
+  }
+
+  /** Writes now what the kernel takes, queues the rest; false at 64 KiB queued. */
+  write(chunk: Uint8Array): boolean {
+    if (this.#closed || this.#finRequested) return false;
+    const queue = this.#queue;
+    if (queue.isEmpty && this.#corks === 0 && chunk.byteLength > 0) {
+      const n = this.#raw.write(chunk);
+      if (n === chunk.byteLength) return true;
+      if (n < 0) return false; // closed under us; `close` follows
+      queue.push(n === 0 ? chunk : chunk.subarray(n));
+    } else {
+      queue.push(chunk);
+    }
+    if (queue.byteLength < WRITE_HIGH_WATER_MARK) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  /** Queues the following writes until `uncork`. */
+  cork(): void {
+    this.#corks++;
+  }
+
+  /** Ends one `cork`; the last one writes what was gathered. */
+  uncork(): void {
+    if (this.#corks === 0) return;
+    if (--this.#corks === 0) this.#flush();
+  }
+
+  /** `shutdown()` (FIN) once the queue is written; reading continues. */
+  closeWrite(): void {
+    if (this.#closed || this.#finRequested) return;
+    this.#finRequested = true;
+    this.#flush();
+  }
+
+  /**
+   * Graceful close: write the queue, send FIN, discard input until the
+   * peer's FIN (at most {@linkcode CLOSE_LINGER_MS}), then release.
+   */
+  close(): void {
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    this.#held = undefined;
+    this.#endHeld = false;
+    this.#finRequested = true;
+    if (this.#writeEnded) this.#maybeFinish();
+    else this.#flush();
+    this.#paused = false;
+    this.#setRawPaused(false);
+  }
+
+  /** `terminate()`: drops the queue and sends RST. */
+  abort(): void {
+    if (this.#closed) return;
+    this.#aborted = true;
+    this.#queue.clear();
+    this.#raw.terminate();
+  }
+
+  /** `socket.setNoDelay()` (Bun turns TCP_NODELAY on by default). */
+  setNoDelay(enable: boolean): void {
+    if (!this.#closed) this.#raw.setNoDelay(enable);
+  }
+
+  /** `socket.setKeepAlive(enable, ms)`; Bun also sets KEEPCNT 10 and KEEPINTVL 1 s. */
+  setKeepAlive(enable: boolean, initialDelay?: number): void {
+    if (!this.#closed) this.#raw.setKeepAlive(enable, initialDelay ?? 0);
+  }
+
+  #setRawPaused(paused: boolean): void {
+    if (this.#rawPaused === paused || this.#closed) return;
+    this.#rawPaused = paused;
+    if (paused) this.#raw.pause();
+    else this.#raw.resume();
+  }
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#closing || this.#aborted) return;
+    if (this.#started && !this.#paused && this.#held === undefined) return this.#deliver(chunk);
+    (this.#held ??= []).push(chunk);
+    this.#setRawPaused(true);
+  }
+
+  #deliver(chunk: Uint8Array): void {
+    const error = callSafely(() => this.#handlers.data(chunk));
+    if (error !== undefined) this.#fail(error);
+  }
+
+  #onEnd(): void {
+    this.#readEnded = true;
+    if (!this.#closing && !this.#aborted) {
+      if (this.#held !== undefined || !this.#started) this.#endHeld = true;
+      else this.#emitEnd();
+    }
+    this.#maybeFinish();
+  }
+
+  #emitEnd(): void {
+    const error = callSafely(() => this.#handlers.end());
+    if (error !== undefined) this.#fail(error);
+  }
+
+  /** Delivers held chunks (all of them when `force`), then a held `end`. */
+  #flushHeld(force: boolean): void {
+    const held = this.#held;
+    if (held !== undefined) {
+      while (held.length > 0 && (force || !this.#paused) && !this.#closing && !this.#aborted) {
+        this.#deliver(held.shift()!);
+      }
+      if (held.length > 0) return;
+      this.#held = undefined;
+    }
+    if (this.#endHeld) {
+      this.#endHeld = false;
+      this.#emitEnd();
+    }
+  }
+
+  /** Writes queued bytes until the kernel refuses; then drain, FIN. */
+  #flush(): void {
+    if (this.#closed) return;
+    const queue = this.#queue;
+    while (!queue.isEmpty) {
+      const bytes = queue.peek(MAX_GATHER);
+      const n = this.#raw.write(bytes);
+      if (n > 0) queue.consume(n);
+      if (n < bytes.byteLength) return; // Bun calls `drain` when writable again
+    }
+    if (this.#needDrain) {
+      this.#needDrain = false;
+      const error = callSafely(() => this.#handlers.drain());
+      if (error !== undefined) return this.#fail(error);
+      if (!queue.isEmpty || this.#closed) return;
+    }
+    if (this.#finRequested && !this.#writeEnded) {
+      this.#writeEnded = true;
+      this.#raw.shutdown();
+      this.#maybeFinish();
+    }
+  }
+
+  /** Releases the socket when both directions ended; arms the close linger. */
+  #maybeFinish(): void {
+    if (this.#closed || !this.#writeEnded) return;
+    if (this.#readEnded) this.#raw.end();
+    else if (this.#closing && this.#linger === undefined) {
+      this.#linger = setTimeout(() => this.#raw.end(), CLOSE_LINGER_MS);
+    }
+  }
+
+  #fail(error: Error): void {
+    if (this.#closed) return;
+    this.#error ??= error;
+    this.#aborted = true;
+    this.#queue.clear();
+    this.#raw.end();
+  }
+
+  #onClose(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#linger !== undefined) clearTimeout(this.#linger);
+    if (error !== undefined) this.#error ??= toSystemError(error);
+    if (
+      this.#error === undefined && !this.#readEnded && this.#writeEnded &&
+      !this.#closing && !this.#aborted
+    ) {
+      // Bun reports the peer's FIN after our shutdown() only as `close`.
+      this.#readEnded = true;
+      this.#endHeld = true;
+    }
+    this.#queue.clear();
+    if (this.#started) this.#finishClose();
+  }
+
+  #finishClose(): void {
+    if (this.#closeEmitted) return;
+    if (!this.#closing && !this.#aborted) this.#flushHeld(true);
+    this.#held = undefined;
+    this.#endHeld = false;
+    this.#closeEmitted = true;
+    const handlers = this.#handlers;
+    this.#handlers = NOOP_HANDLERS;
+    const error = callSafely(() => handlers.close(this.#error));
+    if (error !== undefined) rethrowLater(error);
+  }
+}

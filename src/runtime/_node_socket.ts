@@ -1,0 +1,280 @@
+/**
+ * A `node:net` socket as a {@linkcode Socket} (Node, and the compatibility
+ * engine on Deno and Bun).
+ *
+ * @module
+ */
+
+import type { NetAddr, Socket, SocketHandlers } from "../net/types.ts";
+import { callSafely, CLOSE_LINGER_MS, netAddr, NOOP_HANDLERS, rethrowLater } from "./_common.ts";
+import { toSystemError } from "./_errors.ts";
+
+type Listener0 = (...args: any[]) => void;
+
+/** Node's `EventEmitter`, as far as used here. */
+export interface NodeEmitter {
+  on(event: string, listener: Listener0): unknown;
+  once(event: string, listener: Listener0): unknown;
+  removeListener(event: string, listener: Listener0): unknown;
+}
+
+/** Node's `net.Socket`, as far as used here. */
+export interface NodeRawSocket extends NodeEmitter {
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  readonly localAddress?: string;
+  readonly localPort?: number;
+  readonly writableLength: number;
+  readonly writableFinished: boolean;
+  readonly destroyed: boolean;
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+  destroy(error?: Error): void;
+  resetAndDestroy?(): void;
+  pause(): void;
+  resume(): void;
+  cork(): void;
+  uncork(): void;
+  setNoDelay(noDelay?: boolean): void;
+  setKeepAlive(enable?: boolean, initialDelay?: number): void;
+}
+
+/** Overrides for {@linkcode NodeSocket}'s constructor. */
+export interface NodeSocketOptions {
+  /** The peer's address, when `raw` cannot tell. */
+  remoteAddr?: NetAddr;
+  /** Our address, when `raw` cannot tell. */
+  localAddr?: NetAddr;
+  /** Whether `abort()` sends RST. @default whether `raw.resetAndDestroy` exists */
+  canReset?: boolean;
+}
+
+const OWNER = Symbol("netstreams.NodeSocket");
+
+function ownerOf(raw: NodeRawSocket): NodeSocket {
+  return (raw as unknown as Record<symbol, NodeSocket>)[OWNER]!;
+}
+
+/**
+ * A `node:net` socket as a {@linkcode Socket}. Chunks are fresh buffers
+ * (`sharedChunks` false). `write` follows Node's `writableHighWaterMark`;
+ * `abort` sends RST with `resetAndDestroy`. Event listeners are shared
+ * functions, not closures per socket.
+ */
+export class NodeSocket implements Socket {
+  /** Node hands out a new buffer per read. */
+  readonly sharedChunks = false;
+  /** True where `resetAndDestroy` exists (Node 16.17+, Deno, Bun). */
+  readonly canReset: boolean;
+  #raw: NodeRawSocket;
+  #handlers: SocketHandlers = NOOP_HANDLERS;
+  #started = false;
+  #paused = false;
+  #finRequested = false;
+  #closing = false;
+  #closed = false;
+  #closeEmitted = false;
+  #error: Error | undefined;
+  #linger: ReturnType<typeof setTimeout> | undefined;
+  /** The peer's address. */
+  readonly remoteAddr: NetAddr;
+  /** Our side's address. */
+  readonly localAddr: NetAddr;
+
+  /**
+   * Wraps a connected `net.Socket` (paused, or not yet flowing). `options`
+   * overrides what is read from `raw` (a TLS socket over a stream has no
+   * addresses of its own and cannot reset by itself).
+   */
+  constructor(raw: NodeRawSocket, options: NodeSocketOptions = {}) {
+    this.#raw = raw;
+    this.canReset = options.canReset ?? typeof raw.resetAndDestroy === "function";
+    (raw as unknown as Record<symbol, NodeSocket>)[OWNER] = this;
+    raw.on("error", NodeSocket.#onError);
+    raw.on("close", NodeSocket.#onClose);
+    // Node forgets the addresses once the handle is gone: read them now.
+    this.remoteAddr = options.remoteAddr ?? netAddr(raw.remoteAddress, raw.remotePort);
+    this.localAddr = options.localAddr ?? netAddr(raw.localAddress, raw.localPort);
+  }
+
+  /**
+   * @internal Hands the `net.Socket` over (to a TLS layer): removes every
+   * listener, pauses it, and returns it, or undefined when it is closed or
+   * closing. This object then never emits again.
+   */
+  _detach(): NodeRawSocket | undefined {
+    const raw = this.#raw;
+    if (this.#closed || this.#closing || this.#finRequested || raw.destroyed) return undefined;
+    raw.removeListener("data", NodeSocket.#onData);
+    raw.removeListener("end", NodeSocket.#onEnd);
+    raw.removeListener("drain", NodeSocket.#onDrain);
+    raw.removeListener("error", NodeSocket.#onError);
+    raw.removeListener("close", NodeSocket.#onClose);
+    raw.pause();
+    this.#closed = true;
+    this.#closeEmitted = true;
+    this.#handlers = NOOP_HANDLERS;
+    return raw;
+  }
+
+  /**
+   * @internal A TLS layer takes the socket over: starts it with `handlers`,
+   * or replaces the handlers of a started one. False when closed or closing.
+   */
+  _takeOver(handlers: SocketHandlers): boolean {
+    if (this.#closed || this.#closing) return false;
+    if (!this.#started) this.start(handlers);
+    else this.#handlers = handlers;
+    return true;
+  }
+
+  /** Node's `writableLength`. */
+  get writableLength(): number {
+    return this.#raw.writableLength ?? 0;
+  }
+
+  /** Starts event delivery; callable once. */
+  start(handlers: SocketHandlers): void {
+    if (this.#started) throw new Error("Cannot start the socket as it was already started");
+    this.#started = true;
+    this.#handlers = handlers;
+    if (this.#closed) {
+      queueMicrotask(() => this.#emitClose());
+      return;
+    }
+    const raw = this.#raw;
+    raw.on("data", NodeSocket.#onData);
+    raw.on("end", NodeSocket.#onEnd);
+    raw.on("drain", NodeSocket.#onDrain);
+    // Sockets accepted with pauseOnConnect start reading only on resume().
+    if (!this.#paused) raw.resume();
+  }
+
+  /** `socket.pause()`: Node stops reading once its small buffer is full. */
+  pause(): void {
+    this.#paused = true;
+    if (!this.#closed && !this.#closing) this.#raw.pause();
+  }
+
+  /** `socket.resume()`. */
+  resume(): void {
+    this.#paused = false;
+    if (!this.#closed && !this.#closing && this.#started) this.#raw.resume();
+  }
+
+  /** `socket.write()`; false above Node's high-water mark (then `drain` follows). */
+  write(chunk: Uint8Array): boolean {
+    if (this.#closed || this.#finRequested || this.#raw.destroyed) return false;
+    return this.#raw.write(chunk);
+  }
+
+  /** `socket.cork()`. */
+  cork(): void {
+    if (!this.#closed) this.#raw.cork();
+  }
+
+  /** `socket.uncork()`. */
+  uncork(): void {
+    if (!this.#closed) this.#raw.uncork();
+  }
+
+  /** `socket.end()` with half-open allowed: FIN after the queue, reading goes on. */
+  closeWrite(): void {
+    if (this.#closed || this.#finRequested) return;
+    this.#finRequested = true;
+    this.#raw.end();
+  }
+
+  /**
+   * Graceful close: write the queue, send FIN, discard input until the
+   * peer's FIN (at most {@linkcode CLOSE_LINGER_MS} after our FIN), then release.
+   */
+  close(): void {
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    const raw = this.#raw;
+    if (!this.#finRequested) {
+      this.#finRequested = true;
+      raw.end();
+    }
+    if (raw.writableFinished) this.#startLinger();
+    else raw.once("finish", NodeSocket.#onFinish);
+    raw.on("data", NodeSocket.#discard);
+    raw.resume();
+  }
+
+  /** `resetAndDestroy()`: drops the queue and sends RST. */
+  abort(): void {
+    if (this.#closed) return;
+    const raw = this.#raw;
+    if (typeof raw.resetAndDestroy === "function") raw.resetAndDestroy();
+    else raw.destroy();
+  }
+
+  /** `socket.setNoDelay()`. */
+  setNoDelay(enable: boolean): void {
+    if (!this.#closed) this.#raw.setNoDelay(enable);
+  }
+
+  /** `socket.setKeepAlive()`; `initialDelay` in milliseconds (0 keeps the system value). */
+  setKeepAlive(enable: boolean, initialDelay?: number): void {
+    if (!this.#closed) this.#raw.setKeepAlive(enable, initialDelay ?? 0);
+  }
+
+  #startLinger(): void {
+    if (this.#closed || this.#linger !== undefined) return;
+    this.#linger = setTimeout(() => this.#raw.destroy(), CLOSE_LINGER_MS);
+  }
+
+  #emitClose(): void {
+    if (this.#closeEmitted) return;
+    this.#closeEmitted = true;
+    const handlers = this.#handlers;
+    this.#handlers = NOOP_HANDLERS;
+    const error = callSafely(() => handlers.close(this.#error));
+    if (error !== undefined) rethrowLater(error);
+  }
+
+  #fail(error: Error): void {
+    this.#error ??= error;
+    this.#raw.destroy(error);
+  }
+
+  static #onData(this: NodeRawSocket, chunk: Uint8Array): void {
+    const socket = ownerOf(this);
+    if (socket.#closing) return;
+    const error = callSafely(() => socket.#handlers.data(chunk));
+    if (error !== undefined) socket.#fail(error);
+  }
+
+  static #discard(): void {}
+
+  static #onEnd(this: NodeRawSocket): void {
+    const socket = ownerOf(this);
+    if (socket.#closing) return;
+    const error = callSafely(() => socket.#handlers.end());
+    if (error !== undefined) socket.#fail(error);
+  }
+
+  static #onDrain(this: NodeRawSocket): void {
+    const socket = ownerOf(this);
+    const error = callSafely(() => socket.#handlers.drain());
+    if (error !== undefined) socket.#fail(error);
+  }
+
+  static #onFinish(this: NodeRawSocket): void {
+    ownerOf(this).#startLinger();
+  }
+
+  static #onError(this: NodeRawSocket, error: Error): void {
+    const socket = ownerOf(this);
+    socket.#error ??= toSystemError(error);
+  }
+
+  static #onClose(this: NodeRawSocket): void {
+    const socket = ownerOf(this);
+    socket.#closed = true;
+    if (socket.#linger !== undefined) clearTimeout(socket.#linger);
+    if (socket.#started) socket.#emitClose();
+  }
+}

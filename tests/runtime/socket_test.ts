@@ -1,0 +1,296 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Socket } from "../../src/net/types.ts";
+import { runtimeName } from "../../src/runtime/mod.ts";
+import {
+  concat,
+  deferred,
+  echoServer,
+  ENGINES,
+  label,
+  listen,
+  pair,
+  pattern,
+  record,
+  release,
+  run,
+  runtimeFor,
+  sleep,
+  within,
+} from "./_helpers.ts";
+
+const text = (s: string) => new TextEncoder().encode(s);
+const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+
+for (const engine of ENGINES) {
+  test(`Socket reports matching remote and local addresses on both ends (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const { listener, server: s, client: c } = await pair(runtime);
+    const port = listener.addr.port;
+    listener.close();
+    const server = record(s);
+    const client = record(c);
+    try {
+      assert.deepEqual(client.socket.remoteAddr, { hostname: "127.0.0.1", port });
+      assert.deepEqual(server.socket.localAddr, { hostname: "127.0.0.1", port });
+      assert.deepEqual(server.socket.remoteAddr, client.socket.localAddr);
+      assert.ok(client.socket.localAddr.port > 0);
+    } finally {
+      await release(server, client);
+    }
+    // Still known after close.
+    assert.equal(client.socket.remoteAddr.port, port);
+  });
+
+  test(`Socket setNoDelay and setKeepAlive do not throw (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const { listener, server: s, client: c } = await pair(runtime);
+    listener.close();
+    const server = record(s);
+    const client = record(c);
+    try {
+      for (const socket of [server.socket, client.socket]) {
+        socket.setNoDelay(true);
+        socket.setNoDelay(false);
+        socket.setKeepAlive(true, 30_000);
+        socket.setKeepAlive(true);
+        socket.setKeepAlive(false);
+      }
+      server.socket.write(text("ok"));
+      server.socket.closeWrite();
+      await within(client.ended, 5000, "client end");
+      assert.equal(decode(client.received()), "ok");
+    } finally {
+      await release(server, client);
+    }
+  });
+
+  test(`Socket connect to a closed port rejects with ECONNREFUSED (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const probe = await runtime.listen({ hostname: "127.0.0.1", port: 0 }, (s) => s.abort());
+    const port = probe.addr.port;
+    probe.close();
+    await sleep(20);
+    await assert.rejects(
+      runtime.connect({ hostname: "127.0.0.1", port }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, "ECONNREFUSED");
+        assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+        return true;
+      },
+    );
+  });
+
+  test(`Socket exchanges bytes through the hot-path handlers with cork and uncork (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const done = deferred<Error | undefined>();
+    // An echo server on the plain handlers, one batch of writes per read.
+    const listener = await runtime.listen({ hostname: "127.0.0.1", port: 0 }, (socket) => {
+      socket.start({
+        data(chunk) {
+          const copy = socket.sharedChunks ? chunk.slice() : chunk;
+          socket.cork();
+          socket.write(copy.subarray(0, 1));
+          socket.write(copy.subarray(1));
+          socket.uncork();
+        },
+        end: () => socket.closeWrite(),
+        drain() {},
+        close: (error) => done.resolve(error),
+      });
+    });
+    const client = record(
+      await runtime.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+    );
+    listener.close();
+    try {
+      const messages = Array.from({ length: 50 }, (_, i) => text(`line ${i}\n`));
+      for (const message of messages) client.socket.write(message);
+      client.socket.write(pattern(500_000));
+      client.socket.closeWrite();
+      await within(client.ended, 5000, "client end");
+      assert.deepEqual(client.received(), concat([...messages, pattern(500_000)]));
+      assert.equal(await within(done.promise, 5000, "server close"), undefined);
+      assert.equal(await within(client.closed, 5000, "client close"), undefined);
+    } finally {
+      await release(client);
+    }
+  });
+
+  test(`Socket delivers nothing while paused and loses nothing sent before start (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const srv = await listen(runtime, { hostname: "127.0.0.1", port: 0 });
+    const client = record(
+      await runtime.connect({ hostname: "127.0.0.1", port: srv.listener.addr.port }),
+    );
+    const raw: Socket = await srv.next();
+    srv.listener.close();
+    client.socket.write(text("early "));
+    await sleep(30); // the bytes arrive before the server calls start()
+    const chunks: Uint8Array[] = [];
+    let paused = false;
+    let deliveredWhilePaused = 0;
+    const ended = deferred();
+    const closed = deferred<Error | undefined>();
+    raw.start({
+      data(chunk) {
+        if (paused) deliveredWhilePaused++;
+        chunks.push(chunk.slice());
+      },
+      end: () => ended.resolve(),
+      drain() {},
+      close: (error) => closed.resolve(error),
+    });
+    try {
+      await sleep(30);
+      raw.pause();
+      paused = true;
+      client.socket.write(text("while paused"));
+      client.socket.closeWrite();
+      await sleep(100);
+      assert.equal(deliveredWhilePaused, 0);
+      paused = false;
+      raw.resume();
+      await within(ended.promise, 5000, "server end");
+      assert.equal(decode(concat(chunks)), "early while paused");
+      raw.closeWrite();
+      assert.equal(await within(closed.promise, 5000, "server close"), undefined);
+    } finally {
+      raw.abort();
+      await release(client);
+    }
+  });
+
+  test(`Socket chunks stay valid after data returns only when sharedChunks is false (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const { listener, server: s, client: c } = await pair(runtime);
+    listener.close();
+    const kept: Uint8Array[] = [];
+    const copies: Uint8Array[] = [];
+    const ended = deferred();
+    const closed = deferred<Error | undefined>();
+    s.start({
+      data(chunk) {
+        kept.push(chunk);
+        copies.push(chunk.slice());
+      },
+      end: () => ended.resolve(),
+      drain() {},
+      close: (error) => closed.resolve(error),
+    });
+    const client = record(c);
+    try {
+      for (let i = 0; i < 5; i++) {
+        client.socket.write(new Uint8Array(100).fill(65 + i));
+        await sleep(10);
+      }
+      client.socket.closeWrite();
+      await within(ended.promise, 5000, "server end");
+      const intact = kept.every((chunk, i) => chunk.every((b, j) => b === copies[i]![j]));
+      if (!s.sharedChunks) assert.ok(intact, "unshared chunks are never overwritten");
+      if (runtimeName() === "deno" && engine === "native") assert.equal(s.sharedChunks, true);
+      if (runtimeName() !== "deno" || engine !== "native") assert.equal(s.sharedChunks, false);
+      s.closeWrite();
+      await within(closed.promise, 5000, "server close");
+    } finally {
+      s.abort();
+      await release(client);
+    }
+  });
+
+  test(`Socket echo server answers a real socat client (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const server = await echoServer(runtime, { hostname: "127.0.0.1", port: 0 });
+    try {
+      const input = text("hello from socat\n".repeat(1000));
+      const result = await run(
+        "/usr/bin/socat",
+        ["-t", "5", "-", `TCP:127.0.0.1:${server.listener.addr.port}`],
+        input,
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, decode(input));
+    } finally {
+      server.listener.close();
+    }
+    await server.settled();
+  });
+
+  test(`Socket talks to a real python3 peer with half close (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const srv = await listen(runtime, { hostname: "::1", port: 0 });
+    const script = `
+import socket, sys
+s = socket.create_connection(("::1", int(sys.argv[1])))
+s.sendall(b"ping" * 10000)
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(len(data), data[:6].decode())
+`;
+    const running = run("/usr/bin/python3", ["-c", script, String(srv.listener.addr.port)]);
+    try {
+      const server = record(await srv.next());
+      await within(server.ended, 5000, "server end");
+      assert.equal(server.received().byteLength, 40000);
+      server.socket.write(text("pong! ".repeat(5000)));
+      server.socket.closeWrite();
+      const result = await within(running, 10000, "python");
+      assert.equal(result.stdout.trim(), "30000 pong!", result.stderr);
+      assert.equal(await within(server.closed, 5000, "server close"), undefined);
+    } finally {
+      srv.listener.close();
+      await running;
+    }
+  });
+}
+
+const FULL_BACKLOG = `
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+print(s.getsockname()[1], flush=True)
+sys.stdin.read()
+`;
+
+for (const engine of ENGINES) {
+  test(`Socket connect gives up after its timeout with ETIMEDOUT (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    // A python3 listener that never accepts: once its backlog is full, SYNs go unanswered.
+    const { spawn } = await import("node:child_process");
+    const child = spawn("/usr/bin/python3", ["-c", FULL_BACKLOG]);
+    const exited = new Promise((resolve) => child.on("close", resolve));
+    const opened: Socket[] = [];
+    try {
+      const port = await within(
+        new Promise<number>((resolve) =>
+          child.stdout!.once("data", (d: Uint8Array) => resolve(Number(decode(d).trim())))
+        ),
+        10000,
+        "python to listen",
+      );
+      let timedOut: (Error & { code?: string }) | undefined;
+      for (let i = 0; i < 6 && timedOut === undefined; i++) {
+        const started = Date.now();
+        try {
+          opened.push(await runtime.connect({ hostname: "127.0.0.1", port, timeout: 200 }));
+        } catch (err) {
+          timedOut = err as Error & { code?: string };
+          assert.ok(Date.now() - started >= 150, "not before the timeout");
+        }
+      }
+      assert.ok(timedOut, "a connection attempt timed out");
+      assert.equal(timedOut.code, "ETIMEDOUT");
+      assert.match(timedOut.message, /within 200 ms/);
+    } finally {
+      for (const socket of opened) record(socket).socket.abort();
+      child.stdin!.end();
+      await exited;
+    }
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * Internal: HTTP/1.1 syntax shared by the handshake parser and the response
+ * builders (RFC 9110 §5.6, RFC 9112).
+ *
+ * @module
+ */
+
+/** Whether `s` is a non-empty token (RFC 9110 §5.6.2). */
+export function isToken(s: string): boolean {
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(s);
+}
+
+/** Whether `s` is a valid field value: no NUL, CR, LF or other controls but HTAB (RFC 9110 §5.5). */
+export function isFieldValue(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false;
+  }
+  return true;
+}
+
+/** Elements of a comma-separated list, trimmed, empty ones dropped (RFC 9110 §5.6.1). */
+export function splitList(value: string | null): string[] {
+  if (value === null) return [];
+  const out: string[] = [];
+  for (const part of value.split(",")) {
+    const t = part.trim();
+    if (t !== "") out.push(t);
+  }
+  return out;
+}
+
+/** Whether the list `value` holds `token`, compared case-insensitively. */
+export function hasToken(value: string | null, token: string): boolean {
+  return splitList(value).some((t) => t.toLowerCase() === token);
+}
+
+/** Reason phrases of the statuses a WebSocket server answers with (RFC 9110 §15). */
+export const REASONS: Record<number, string> = {
+  101: "Switching Protocols",
+  200: "OK",
+  204: "No Content",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  415: "Unsupported Media Type",
+  426: "Upgrade Required",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+};
+
+/** Bytes as a latin1 string (one char per byte), as HTTP field bytes are kept. */
+export function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return s;
+}
+
+/** A latin1 string as bytes; callers have checked every char is <= 0xff. */
+export function latin1Bytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}

@@ -14,6 +14,7 @@
 import { args, exit, isMain } from "./src/runtime/process.ts";
 import { UsageError } from "./src/cli/args.ts";
 import { TCP_ECHO_HELP, tcpEcho } from "./src/cli/tcp_echo.ts";
+import { WS_ECHO_HELP, wsEcho } from "./src/cli/ws_echo.ts";
 import { VERSION } from "./src/version.ts";
 
 const HELP = `netstreams ${VERSION}: TCP, TLS and WebSocket servers from web streams
@@ -22,17 +23,20 @@ Usage: netstreams <command> [options]
 
 Commands:
   tcp-echo     TCP echo server with line/delimiter/record framing
+  ws-echo      WebSocket echo server (every message back with its type)
 
 Options:
   --help       show help (also: netstreams <command> --help)
   --version    print the version
 
-Example:
+Examples:
   netstreams tcp-echo --port 7000 --lines
+  netstreams ws-echo --port 9001
 `;
 
 const COMMANDS: Record<string, { run(argv: string[]): Promise<number>; help: string }> = {
   "tcp-echo": { run: tcpEcho, help: TCP_ECHO_HELP },
+  "ws-echo": { run: wsEcho, help: WS_ECHO_HELP },
 };
 
 /** Runs the CLI with `argv`; resolves with the exit code. */

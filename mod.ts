@@ -19,5 +19,33 @@
 
 export * from "./src/codec/mod.ts";
 export * from "./src/net/mod.ts";
+export * from "./src/tls/mod.ts";
 export * from "./src/components/mod.ts";
+// The WebSocket server; the codecs are in the "./ws" entry point.
+export {
+  CloseCode,
+  ReadyState,
+  serveWs,
+  WebSocketConnection,
+  WebSocketOpenRequest,
+  WebSocketServer,
+  WsHandshakeError,
+  WsProtocolError,
+} from "./src/ws/mod.ts";
+export type {
+  AcceptOptions,
+  HttpRequestInfo,
+  OpenMessageOptions,
+  PingOptions,
+  RejectOptions,
+  WebSocketCloseInfo,
+  WebSocketCloseOptions,
+  WebSocketFragment,
+  WebSocketHandlers,
+  WebSocketLogLevel,
+  WebSocketServerOptions,
+  WebSocketSettings,
+  WebSocketShutdownOptions,
+  WsSendFileOptions,
+} from "./src/ws/mod.ts";
 export { VERSION } from "./src/version.ts";

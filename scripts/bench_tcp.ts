@@ -375,6 +375,9 @@ interface ThroughputRow {
   oursThreadCpu: number | null;
   loadgenCpu: number | null;
   otherCpu: number | null;
+  /** The runs the medians come from. */
+  used: Run[];
+  /** Every run kept (the last attempt of each). */
   runs: Run[];
   errors: string[];
 }
@@ -465,8 +468,15 @@ async function throughput(
       }
     }
   }
+  // Other processes only ever slow a run down: keep the clean runs of a side
+  // (other CPU within the limit) when it has any, else all of them (flagged "!").
+  const used = (["peer", "ours"] as const).flatMap((side) => {
+    const all = runs.filter((r) => r.side === side);
+    const clean = all.filter((r) => r.otherCpu <= o.maxOtherCpu);
+    return clean.length ? clean : all;
+  });
   const pick = (side: Side, f: (r: Run) => number) =>
-    median(runs.filter((r) => r.side === side).map(f));
+    median(used.filter((r) => r.side === side).map(f));
   const peer = pick("peer", (r) => r.value), ours = pick("ours", (r) => r.value);
   return {
     runtime,
@@ -479,8 +489,9 @@ async function throughput(
     oursCpu: pick("ours", (r) => r.serverCpu),
     peerThreadCpu: pick("peer", (r) => r.serverThreadCpu),
     oursThreadCpu: pick("ours", (r) => r.serverThreadCpu),
-    loadgenCpu: median(runs.map((r) => r.loadgenCpu)),
-    otherCpu: median(runs.map((r) => r.otherCpu)),
+    loadgenCpu: median(used.map((r) => r.loadgenCpu)),
+    otherCpu: median(used.map((r) => r.otherCpu)),
+    used,
     runs,
     errors,
   };
@@ -575,6 +586,7 @@ function fmtValue(v: number | null, mode: string): string {
   return `${v.toFixed(0)} MB/s`;
 }
 const pct = (v: number | null) => v === null ? "-" : `${v.toFixed(0)}`;
+const count = (runs: Run[], side: Side) => runs.filter((r) => r.side === side).length;
 /** (max - min) / median of one side's runs, in percent. */
 function spread(runs: Run[], side: Side): string {
   const v = runs.filter((r) => r.side === side).map((r) => r.value);
@@ -640,9 +652,8 @@ async function main(): Promise<number> {
   }
 
   console.log(
-    `\nThroughput (median of ${o.repeat} run(s) of ${o.duration} s each; ` +
-      `CPU% = server process over the window, 100 = one core; busiest thread in brackets)` +
-      (o.validate ? " [VALIDATION: peer in both columns]" : ""),
+    `\nThroughput: ours / peer, medians of ${o.repeat} run(s) of ${o.duration} s` +
+      (o.validate ? " [VALIDATION: the peer plays both columns]" : ""),
   );
   console.log(table(
     [
@@ -655,6 +666,7 @@ async function main(): Promise<number> {
       "server CPU% ours",
       "loadgen CPU%",
       "other CPU%",
+      "runs used",
       "spread peer/ours",
     ],
     rows.map((r) => [
@@ -666,20 +678,23 @@ async function main(): Promise<number> {
       `${pct(r.peerCpu)} (${pct(r.peerThreadCpu)})`,
       `${pct(r.oursCpu)} (${pct(r.oursThreadCpu)})`,
       pct(r.loadgenCpu),
-      pct(r.otherCpu) + (r.runs.some((x) => x.otherCpu > o.maxOtherCpu) ? " !" : ""),
-      `${spread(r.runs, "peer")}/${spread(r.runs, "ours")}`,
+      pct(r.otherCpu) + (r.used.some((x) => x.otherCpu > o.maxOtherCpu) ? " !" : ""),
+      `${count(r.used, "peer")}/${count(r.used, "ours")}`,
+      `${spread(r.used, "peer")}/${spread(r.used, "ours")}`,
     ]),
   ));
-  if (rows.some((r) => r.runs.some((x) => x.otherCpu > o.maxOtherCpu))) {
+  if (rows.some((r) => r.used.some((x) => x.otherCpu > o.maxOtherCpu))) {
     console.log(
-      `! other processes used more than ${o.maxOtherCpu}% of a core during a kept run ` +
-        "(three attempts): that row is unreliable, run it again on a quiet host.",
+      `! no run of a side was clean (other processes used more than ${o.maxOtherCpu}% of a ` +
+        "core in every attempt): that row is unreliable, run it again on a quiet host.",
     );
   }
-  console.log(
-    "A server is the bottleneck when its busiest thread is near 100. Loopback TCP work is " +
-      "partly softirq time, charged to no process (in tcp.json). other = every other process.",
-  );
+  console.log([
+    "CPU% is of one core, over the measured window: the server process (its busiest thread in",
+    "brackets: near 100 means the server is the bottleneck), the load generator, and the rest",
+    `of the host. Runs during which the rest used more than ${o.maxOtherCpu}% are left out when a`,
+    "side has cleaner ones; spread = (max - min) / median of the runs used.",
+  ].join("\n"));
   if (idleRows.length) {
     console.log(`\nIdle memory (${o.idleConns} idle connections; RSS of the server process)`);
     console.log(table(

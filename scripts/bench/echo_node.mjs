@@ -2,11 +2,14 @@
 // measures the library against (the "peer" to beat on Node).
 //
 //   lines: split on "\n" (a trailing "\r" is dropped), write each line + "\r\n";
-//          all replies of one 'data' event go out in one writev via cork/uncork.
+//          all replies of one 'data' event go out in one writev via cork/uncork
+//          (`--write gather` instead copies them into one buffer and writes it
+//          once, like the Deno and Bun peers: about 1.3x faster on Node 20).
 //   bulk:  write every chunk back as it came; pause reading while the socket
 //          is over its high-water mark, resume on 'drain'.
 //
 // Run: node scripts/bench/echo_node.mjs --mode lines|bulk --port 0 [--hostname 127.0.0.1]
+//        [--write cork|gather]
 // The first stdout line is "listening on HOST:PORT". SIGINT/SIGTERM exit.
 import net from "node:net";
 import process from "node:process";
@@ -15,7 +18,8 @@ const args = parseArgs(process.argv.slice(2));
 const CRLF = Buffer.from("\r\n");
 const MAX_LINE = 64 * 1024; // a longer partial line is echoed as it is (bounded memory)
 
-const server = net.createServer({ noDelay: true }, args.mode === "lines" ? lineEcho : bulkEcho);
+const handler = args.mode === "bulk" ? bulkEcho : args.write === "cork" ? lineEcho : lineEchoGather;
+const server = net.createServer({ noDelay: true }, handler);
 server.on("error", (err) => {
   console.error(err);
   process.exit(1);
@@ -61,6 +65,33 @@ function lineEcho(sock) {
   });
 }
 
+/** Echoes line by line, the replies to one chunk copied into one buffer. */
+function lineEchoGather(sock) {
+  let carry = null; // bytes of an unfinished line
+  sock.on("error", () => {});
+  sock.on("data", (chunk) => {
+    if (carry) {
+      chunk = Buffer.concat([carry, chunk]);
+      carry = null;
+    }
+    const out = Buffer.allocUnsafe(2 * chunk.length); // "\n" becomes at most "\r\n"
+    let o = 0, start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const end = nl > start && chunk[nl - 1] === 13 ? nl - 1 : nl;
+      o += chunk.copy(out, o, start, end);
+      out[o++] = 13;
+      out[o++] = 10;
+      start = nl + 1;
+    }
+    if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
+    if (carry && carry.length > MAX_LINE) {
+      o += carry.copy(out, o);
+      carry = null;
+    }
+    if (o > 0 && !sock.write(out.subarray(0, o))) pauseUntilDrain(sock);
+  });
+}
+
 /** Echoes bytes unchanged. */
 function bulkEcho(sock) {
   sock.on("error", () => {});
@@ -75,14 +106,17 @@ function pauseUntilDrain(sock) {
 }
 
 function parseArgs(argv) {
-  const out = { mode: "bulk", port: 0, hostname: "127.0.0.1" };
+  const out = { mode: "bulk", port: 0, hostname: "127.0.0.1", write: "cork" };
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (key === "--mode" && (value === "lines" || value === "bulk")) out.mode = value;
     else if (key === "--port") out.port = Number(value);
     else if (key === "--hostname") out.hostname = value;
+    else if (key === "--write" && (value === "cork" || value === "gather")) out.write = value;
     else {
-      console.error(`usage: echo_node.mjs --mode lines|bulk --port N [--hostname H]`);
+      console.error(
+        `usage: echo_node.mjs --mode lines|bulk --port N [--hostname H] [--write cork|gather]`,
+      );
       process.exit(2);
     }
   }

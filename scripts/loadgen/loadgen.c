@@ -25,6 +25,25 @@
  *     then holds them, silent, for `hold` seconds or until SIGTERM, then
  *     closes them. RLIMIT_NOFILE is raised to its hard limit first.
  *
+ * WebSocket modes (RFC 6455; scripts/bench_ws.ts): each connection first does
+ * the HTTP/1.1 upgrade (GET --path, a fixed Sec-WebSocket-Key, the 101 and its
+ * Sec-WebSocket-Accept are checked), then sends masked client frames.
+ *   loadgen ws-small --port P [--conns 50] [--inflight 16] [--size 64]
+ *   loadgen ws-large --port P [--conns 10] [--inflight 4] [--size 16384]
+ *                    [--duration 5] [--warmup 1] [--pid SERVER_PID] [--path /]
+ *     ws-small sends text messages, ws-large binary ones, each in one frame.
+ *     Each connection keeps K messages in flight and sends one more for every
+ *     message echoed. Server frames are parsed (2/4/10-byte headers,
+ *     fragmented messages accepted): each echoed message must have the type,
+ *     length and content sent (content: all of a small message, the head and
+ *     tail of every piece of a large one). A ping gets its pong; a close frame
+ *     or a protocol error counts as an error.
+ *   loadgen ws-idle --port P [--count 10000] [--hold 30] [--max-pending 256]
+ *     As idle, but each connection is upgraded (at most `max-pending`
+ *     connects and handshakes at a time) before it is held. When every
+ *     connection is up (or failed) a line {"phase":"holding",...} is printed,
+ *     then the final JSON after the hold.
+ *
  * With --pid, the CPU time of that process (all threads, /proc/PID/stat) and
  * of its busiest thread (/proc/PID/task/TID/stat) is sampled over exactly the
  * measurement window, together with the load generator's own CPU time and the
@@ -38,6 +57,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -133,20 +153,24 @@ struct opts {
   int port, conns, inflight, count, max_pending, pid;
   double duration, warmup, hold;
   long block, window;
+  long size;        /* WebSocket modes: message payload bytes */
+  const char *path; /* WebSocket modes: request target of the upgrade */
 };
 
 static void usage(void) {
   fprintf(stderr,
           "usage: loadgen lines|bulk|idle --port P [--host H] [--conns N] [--inflight K]\n"
           "               [--duration S] [--warmup S] [--pid PID] [--block B] [--window B]\n"
-          "               [--count N] [--hold S] [--max-pending N]\n");
+          "               [--count N] [--hold S] [--max-pending N]\n"
+          "       loadgen ws-small|ws-large|ws-idle --port P [--size B] [--path /] (and the above)\n");
   exit(2);
 }
 
 static struct opts parse_opts(int argc, char **argv) {
-  struct opts o = {NULL, "127.0.0.1", 0, 50, 16, 10000, 256, 0, 5, 1, 30, 65536, 1 << 20};
+  struct opts o = {NULL, "127.0.0.1", 0, 50, 16, 10000, 256, 0, 5, 1, 30, 65536, 1 << 20, 64, "/"};
   if (argc < 2) usage();
   o.mode = argv[1];
+  if (!strcmp(o.mode, "ws-large")) o.conns = 10, o.inflight = 4, o.size = 16384;
   for (int i = 2; i < argc; i++) {
     const char *k = argv[i];
     if (i + 1 >= argc) usage();
@@ -163,6 +187,8 @@ static struct opts parse_opts(int argc, char **argv) {
     else if (!strcmp(k, "--count")) o.count = atoi(v);
     else if (!strcmp(k, "--hold")) o.hold = atof(v);
     else if (!strcmp(k, "--max-pending")) o.max_pending = atoi(v);
+    else if (!strcmp(k, "--size")) o.size = atol(v);
+    else if (!strcmp(k, "--path")) o.path = v;
 #ifdef LOADGEN_TLS
     else if (!strcmp(k, "--tls")) tls_sni = v;
 #endif
@@ -170,7 +196,7 @@ static struct opts parse_opts(int argc, char **argv) {
   }
   if (o.port <= 0 || o.port > 65535 || o.conns < 1 || o.inflight < 1 || o.count < 1 ||
       o.max_pending < 1 || o.block < 1 || o.block > READ_BUF || o.window < o.block ||
-      o.duration <= 0 || o.warmup < 0)
+      o.duration <= 0 || o.warmup < 0 || o.size < 0 || o.size > (64L << 20) || o.path[0] != '/')
     usage();
   return o;
 }
@@ -658,6 +684,470 @@ static int run_idle(const struct opts *o) {
   return ok == o->count && closed_by_server == 0 ? 0 : 1;
 }
 
+/* ---------- WebSocket (RFC 6455) ---------- */
+
+/* The sample key of RFC 6455 section 1.3 and its accept value: a benchmark may
+ * reuse one key (the server cannot tell). */
+#define WS_KEY "dGhlIHNhbXBsZSBub25jZQ=="
+#define WS_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+#define WS_CHECK 64 /* a large payload piece is checked at its head and tail */
+
+static char ws_request[1024];
+static int ws_request_len;
+
+static void ws_build_request(const struct opts *o) {
+  const char *h = o->host;
+  int v6 = strchr(h, ':') != NULL;
+  ws_request_len = snprintf(ws_request, sizeof ws_request,
+                            "GET %s HTTP/1.1\r\nHost: %s%s%s:%d\r\nUpgrade: websocket\r\n"
+                            "Connection: Upgrade\r\nSec-WebSocket-Key: " WS_KEY "\r\n"
+                            "Sec-WebSocket-Version: 13\r\n\r\n",
+                            o->path, v6 ? "[" : "", h, v6 ? "]" : "", o->port);
+  if (ws_request_len >= (int)sizeof ws_request) {
+    fprintf(stderr, "loadgen: --path too long\n");
+    exit(2);
+  }
+}
+
+/* Checks a complete response head: status 101 and the expected accept value. */
+static int ws_response_ok(const char *head) {
+  if (strncmp(head, "HTTP/1.1 101", 12)) return 0;
+  return strcasestr(head, "\r\nSec-WebSocket-Accept: " WS_ACCEPT "\r\n") != NULL;
+}
+
+/* Waits for fd to be readable/writable (deadline: absolute monotonic seconds). */
+static void ws_wait(int fd, short events, double deadline) {
+  struct pollfd p = {.fd = fd, .events = events};
+  while (poll(&p, 1, 100) == 0)
+    if (now_s() > deadline || stop_requested) {
+      fprintf(stderr, "loadgen: WebSocket handshake timed out\n");
+      exit(2);
+    }
+}
+
+/*
+ * Upgrades a connected socket, blocking-style with a deadline. Bytes read past
+ * the response head (frames the server sent at once) are copied to `extra`;
+ * returns their count.
+ */
+static long ws_upgrade(int fd, double deadline, char *extra, long extra_cap) {
+  for (int off = 0; off < ws_request_len;) {
+    ssize_t w = sock_write(fd, ws_request + off, ws_request_len - off);
+    if (w > 0) off += (int)w;
+    else if (w < 0 && errno == EAGAIN) ws_wait(fd, POLLOUT, deadline);
+    else die("write (upgrade request)");
+  }
+  char head[8192];
+  long have = 0;
+  for (;;) {
+    ssize_t r = sock_read(fd, head + have, sizeof head - 1 - have);
+    if (r == 0 || (r < 0 && errno != EAGAIN)) {
+      fprintf(stderr, "loadgen: the server closed the connection during the upgrade\n");
+      exit(2);
+    }
+    if (r < 0) {
+      ws_wait(fd, POLLIN, deadline);
+      continue;
+    }
+    have += r;
+    head[have] = 0;
+    char *end = strstr(head, "\r\n\r\n");
+    if (!end) {
+      if (have >= (long)sizeof head - 1) {
+        fprintf(stderr, "loadgen: upgrade response head over %zu bytes\n", sizeof head);
+        exit(2);
+      }
+      continue;
+    }
+    end[2] = 0;
+    if (!ws_response_ok(head)) {
+      fprintf(stderr, "loadgen: upgrade refused or malformed:\n%s\n", head);
+      exit(2);
+    }
+    long rest = have - (end + 4 - head);
+    if (rest > extra_cap) rest = extra_cap;
+    memcpy(extra, end + 4, rest);
+    return rest;
+  }
+}
+
+struct ws_conn {
+  int fd;
+  long pending;   /* frame bytes owed to the server but not written yet */
+  long written;   /* frame bytes written so far (position in the repeating frame stream) */
+  int want_out;   /* EPOLLOUT currently requested */
+  /* server frame parser */
+  unsigned char hdr[14];
+  int hdr_have;   /* header bytes collected (0 when between frames) */
+  long payload_left; /* payload bytes of the current frame still to come */
+  int in_control; /* the current frame is a control frame */
+  int control_op;
+  unsigned char control[125];
+  int control_len;
+  int in_msg;     /* inside a data message (after a frame without FIN) */
+  int msg_op;
+  int frame_fin;
+  long msg_len;   /* bytes of the current message so far */
+  long pong_owed; /* bytes of a pong still to send (servers rarely ping) */
+  long pong_sent;
+  unsigned char pong[2 + 4 + 125];
+};
+
+static unsigned char *ws_payload;      /* what every message carries */
+static unsigned char *ws_frame_stream; /* (K + 1) copies of the masked frame */
+static long ws_frame_len, ws_msg_size;
+static int ws_opcode;
+static const unsigned char ws_mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+static long ws_msgs_total, ws_bytes_total, ws_bad_msgs, ws_errors, ws_pings, ws_fragmented;
+
+/* Appends a masked client frame header for a payload of n bytes; returns its length. */
+static int ws_client_header(unsigned char *h, int opcode, long n) {
+  int i = 0;
+  h[i++] = (unsigned char)(0x80 | opcode);
+  if (n < 126) h[i++] = (unsigned char)(0x80 | n);
+  else if (n < 65536) h[i++] = 0x80 | 126, h[i++] = (unsigned char)(n >> 8), h[i++] = (unsigned char)n;
+  else {
+    h[i++] = 0x80 | 127;
+    for (int b = 7; b >= 0; b--) h[i++] = (unsigned char)((unsigned long)n >> (8 * b));
+  }
+  memcpy(h + i, ws_mask, 4);
+  return i + 4;
+}
+
+static void ws_build_frames(const struct opts *o) {
+  ws_msg_size = o->size;
+  ws_opcode = !strcmp(o->mode, "ws-large") ? 2 : 1;
+  ws_payload = malloc(ws_msg_size + 1);
+  for (long i = 0; i < ws_msg_size; i++)
+    ws_payload[i] = ws_opcode == 1 ? (unsigned char)"abcdefghijklmnopqrstuvwxyz0123456789"[i % 36]
+                                   : (unsigned char)(i % PATTERN_PERIOD);
+  unsigned char h[14];
+  int hl = ws_client_header(h, ws_opcode, ws_msg_size);
+  ws_frame_len = hl + ws_msg_size;
+  ws_frame_stream = malloc((size_t)(o->inflight + 1) * ws_frame_len);
+  for (int k = 0; k <= o->inflight; k++) {
+    unsigned char *f = ws_frame_stream + (size_t)k * ws_frame_len;
+    memcpy(f, h, hl);
+    for (long i = 0; i < ws_msg_size; i++) f[hl + i] = ws_payload[i] ^ ws_mask[i & 3];
+  }
+}
+
+/* Checks a piece of an echoed message that starts at message offset `off`. */
+static int ws_piece_ok(const unsigned char *p, long off, long n) {
+  if (off + n > ws_msg_size) return 0;
+  if (n <= 2 * WS_CHECK) return memcmp(p, ws_payload + off, n) == 0;
+  return memcmp(p, ws_payload + off, WS_CHECK) == 0 &&
+         memcmp(p + n - WS_CHECK, ws_payload + off + n - WS_CHECK, WS_CHECK) == 0;
+}
+
+/* Queues a pong echoing a ping's payload (RFC 6455 5.5.3). */
+static void ws_queue_pong(struct ws_conn *c) {
+  if (c->pong_owed) return; /* one pong at a time; a pong may answer only the latest ping */
+  int hl = ws_client_header(c->pong, 10, c->control_len);
+  for (int i = 0; i < c->control_len; i++) c->pong[hl + i] = c->control[i] ^ ws_mask[i & 3];
+  c->pong_owed = hl + c->control_len;
+}
+
+/* Parses server frames in buf; returns the number of messages completed, or -1 on a
+ * protocol error or close frame (the connection is then dropped). */
+static long ws_scan(struct ws_conn *c, const unsigned char *buf, long n) {
+  const unsigned char *p = buf, *end = buf + n;
+  long done = 0;
+  while (p < end) {
+    if (c->payload_left == 0 && (c->hdr_have > 0 || !c->in_control)) {
+      /* collect a header: 2 bytes, then 2 or 8 length bytes (a server never masks) */
+      while (p < end && c->hdr_have < 2) c->hdr[c->hdr_have++] = *p++;
+      if (c->hdr_have < 2) break;
+      int len7 = c->hdr[1] & 0x7f, need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0);
+      while (p < end && c->hdr_have < need) c->hdr[c->hdr_have++] = *p++;
+      if (c->hdr_have < need) break;
+      int fin = c->hdr[0] & 0x80, rsv = c->hdr[0] & 0x70, op = c->hdr[0] & 0x0f;
+      long len = len7;
+      if (len7 == 126) len = (c->hdr[2] << 8) | c->hdr[3];
+      else if (len7 == 127) {
+        len = 0;
+        for (int b = 2; b < 10; b++) len = (len << 8) | c->hdr[b];
+      }
+      c->hdr_have = 0;
+      if (rsv || (c->hdr[1] & 0x80) || len < 0) return -1; /* no extension; masked server frame */
+      if (op >= 8) {
+        if (!fin || len > 125 || (op != 9 && op != 10)) return -1; /* close (8) or bad control */
+        c->in_control = 1, c->control_op = op, c->control_len = 0, c->payload_left = len;
+        if (op == 9) ws_pings++;
+      } else {
+        if (op == 0 ? !c->in_msg : (op > 2 || c->in_msg)) return -1;
+        if (op != 0) c->msg_op = op, c->msg_len = 0, c->in_msg = 1;
+        else ws_fragmented++;
+        c->in_control = 0, c->frame_fin = fin != 0, c->payload_left = len;
+      }
+    }
+    long take = end - p < c->payload_left ? end - p : c->payload_left;
+    if (c->in_control) {
+      memcpy(c->control + c->control_len, p, take);
+      c->control_len += (int)take;
+    } else if (take > 0) {
+      if (!ws_piece_ok(p, c->msg_len, take)) ws_bad_msgs++;
+      c->msg_len += take;
+    }
+    p += take;
+    c->payload_left -= take;
+    if (c->payload_left == 0) {
+      if (c->in_control) {
+        if (c->control_op == 9) ws_queue_pong(c);
+        c->in_control = 0;
+      } else if (c->frame_fin) {
+        if (c->msg_op != ws_opcode || c->msg_len != ws_msg_size) ws_bad_msgs++;
+        c->in_msg = 0, c->frame_fin = 0;
+        done++;
+      }
+    }
+  }
+  return done;
+}
+
+/*
+ * Writes what is owed: frame bytes, and a pong when one is owed, sent between
+ * two of our frames (never inside one). Returns 0 (maybe partial) or -1 on a
+ * dead socket.
+ */
+static int ws_flush(int ep, struct ws_conn *c, int idx) {
+  for (;;) {
+    long off = c->written % ws_frame_len;
+    if (c->pong_owed > 0 && off == 0) {
+      ssize_t w = sock_write(c->fd, c->pong + c->pong_sent, c->pong_owed);
+      if (w < 0) {
+        if (errno == EAGAIN) break;
+        return -1;
+      }
+      c->pong_sent += w, c->pong_owed -= w;
+      if (c->pong_owed == 0) c->pong_sent = 0;
+      continue;
+    }
+    if (c->pending == 0) break;
+    long n = c->pending;
+    if (c->pong_owed > 0 && n > ws_frame_len - off) n = ws_frame_len - off; /* finish this frame */
+    ssize_t w = sock_write(c->fd, ws_frame_stream + off, n);
+    if (w < 0) {
+      if (errno == EAGAIN) break;
+      return -1;
+    }
+    c->pending -= w;
+    c->written += w;
+  }
+  int want = c->pending > 0 || c->pong_owed > 0;
+  if (want != c->want_out) {
+    set_events(ep, c->fd, EPOLLIN | (want ? EPOLLOUT : 0), (uint64_t)idx);
+    c->want_out = want;
+  }
+  return 0;
+}
+
+static int run_ws(const struct opts *o) {
+  ws_build_request(o);
+  ws_build_frames(o);
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  struct ws_conn *conns = calloc(o->conns, sizeof *conns);
+  static unsigned char buf[READ_BUF];
+  double t0 = now_s();
+  for (int i = 0; i < o->conns; i++) {
+    struct ws_conn *c = &conns[i];
+    c->fd = connect_wait(ep, t0 + 10);
+    long extra = ws_upgrade(c->fd, t0 + 10, (char *)buf, sizeof buf);
+    if (extra > 0 && ws_scan(c, buf, extra) < 0) {
+      fprintf(stderr, "loadgen: bad frame right after the upgrade\n");
+      exit(2);
+    }
+    c->pending = (long)o->inflight * ws_frame_len;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+    epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+    c->want_out = 0;
+  }
+  for (int i = 0; i < o->conns; i++)
+    if (ws_flush(ep, &conns[i], i) < 0) die("write");
+
+  struct epoll_event evs[256];
+  struct cpu_sample cpu_a, cpu_b;
+  double start = now_s(), t_measure = start + o->warmup, t_end = t_measure + o->duration;
+  long msgs_a = 0, bytes_a = 0;
+  int measuring = 0, alive = o->conns;
+  while (!stop_requested && alive > 0) {
+    double t = now_s();
+    if (!measuring && t >= t_measure) {
+      measuring = 1;
+      msgs_a = ws_msgs_total, bytes_a = ws_bytes_total;
+      sample_cpu(o->pid, &cpu_a);
+    }
+    if (t >= t_end) break;
+    int timeout = (int)(((measuring ? t_end : t_measure) - t) * 1000) + 1;
+    int n = epoll_wait(ep, evs, 256, timeout > 100 ? 100 : timeout);
+    for (int i = 0; i < n; i++) {
+      int idx = (int)evs[i].data.u64;
+      struct ws_conn *c = &conns[idx];
+      if (c->fd < 0) continue;
+      int dead = 0;
+      if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        ssize_t r = sock_read(c->fd, buf, sizeof buf);
+        if (r <= 0 && !(r < 0 && errno == EAGAIN)) dead = 1;
+        else if (r > 0) {
+          long got = ws_scan(c, buf, r);
+          if (got < 0) dead = 1;
+          else {
+            ws_msgs_total += got;
+            ws_bytes_total += r;
+            c->pending += got * ws_frame_len; /* keep K messages in flight */
+            if (c->pending > (long)o->inflight * ws_frame_len)
+              c->pending = (long)o->inflight * ws_frame_len;
+          }
+        }
+      }
+      if (!dead && ws_flush(ep, c, idx) < 0) dead = 1;
+      if (dead) {
+        ws_errors++, alive--;
+        close(c->fd);
+        c->fd = -1;
+      }
+    }
+  }
+  if (!measuring) {
+    msgs_a = ws_msgs_total, bytes_a = ws_bytes_total;
+    sample_cpu(o->pid, &cpu_a);
+  }
+  sample_cpu(o->pid, &cpu_b);
+  double wall = cpu_b.t - cpu_a.t;
+  if (wall <= 0) wall = 1e-9;
+  for (int i = 0; i < o->conns; i++)
+    if (conns[i].fd >= 0) close(conns[i].fd);
+  printf("{\"mode\":\"%s\",\"conns\":%d,\"inflight\":%d,\"size\":%ld,\"opcode\":%d,"
+         "\"seconds\":%.3f,\"msgs\":%ld,\"msgs_per_s\":%.0f,\"bytes_per_s\":%.0f,"
+         "\"bad_msgs\":%ld,\"errors\":%ld,\"pings\":%ld,\"fragments\":%ld,",
+         o->mode, o->conns, o->inflight, ws_msg_size, ws_opcode, wall, ws_msgs_total - msgs_a,
+         (ws_msgs_total - msgs_a) / wall, (ws_bytes_total - bytes_a) / wall, ws_bad_msgs,
+         ws_errors, ws_pings, ws_fragmented);
+  print_cpu(&cpu_a, &cpu_b);
+  printf("}\n");
+  return ws_errors || ws_bad_msgs || ws_msgs_total == 0 ? 1 : 0;
+}
+
+/* Raises RLIMIT_NOFILE to its hard limit; returns how many of `count` connections fit. */
+static int ws_raise_nofile(int count, struct rlimit *rl) {
+  getrlimit(RLIMIT_NOFILE, rl);
+  long before = (long)rl->rlim_cur;
+  rl->rlim_cur = rl->rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, rl) < 0) die("setrlimit");
+  fprintf(stderr, "loadgen: RLIMIT_NOFILE raised from %ld to %ld\n", before, (long)rl->rlim_cur);
+  if ((rlim_t)count + 32 > rl->rlim_cur) {
+    count = (int)rl->rlim_cur - 32;
+    fprintf(stderr, "loadgen: only %d connections fit under RLIMIT_NOFILE %ld\n", count,
+            (long)rl->rlim_cur);
+  }
+  return count;
+}
+
+/* ws-idle connection states */
+enum { WSI_NONE, WSI_CONNECTING, WSI_UPGRADING, WSI_HELD, WSI_DONE };
+
+static int run_ws_idle(const struct opts *o) {
+  ws_build_request(o);
+  struct rlimit rl;
+  int count = ws_raise_nofile(o->count, &rl);
+  static const char status[] = "HTTP/1.1 101";
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  int *fds = malloc(sizeof(int) * count);
+  unsigned char *state = calloc(count, 1);
+  unsigned char *seen = calloc(count, 1);  /* status-line bytes matched, up to 12 */
+  unsigned char *crlf = calloc(count, 1);  /* progress through "\r\n\r\n" */
+  int started = 0, pending = 0, ok = 0, failed = 0, refused = 0, closed_by_server = 0;
+  int first_errno = 0, holding = 0;
+  struct epoll_event evs[512];
+  static unsigned char buf[READ_BUF];
+  double t0 = now_s(), deadline = t0 + 60, connect_s = 0, t_end = 0;
+
+  while (!stop_requested) {
+    if (!holding) {
+      while (started < count && pending < o->max_pending) {
+        int fd = start_connect();
+        if (fd < 0) {
+          if (!first_errno) first_errno = errno;
+          failed++, state[started] = WSI_DONE, fds[started++] = -1;
+          continue;
+        }
+        struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = (uint64_t)started};
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+        state[started] = WSI_CONNECTING, fds[started++] = fd, pending++;
+      }
+      if ((started == count && pending == 0) || now_s() > deadline) {
+        for (int i = 0; i < started; i++) /* handshakes still unfinished at the deadline */
+          if (state[i] == WSI_CONNECTING || state[i] == WSI_UPGRADING)
+            failed++, state[i] = WSI_DONE, close(fds[i]);
+        holding = 1;
+        connect_s = now_s() - t0;
+        t_end = now_s() + o->hold;
+        fprintf(stderr,
+                "loadgen: ws-idle: %d upgraded, %d failed (%d refused) in %.2f s%s%s; holding %.0f s\n",
+                ok, failed, refused, connect_s, first_errno ? ", first error: " : "",
+                first_errno ? strerror(first_errno) : "", o->hold);
+        printf("{\"mode\":\"ws-idle\",\"phase\":\"holding\",\"upgraded\":%d,\"failed\":%d,"
+               "\"connect_seconds\":%.2f}\n",
+               ok, failed, connect_s);
+      }
+    } else if (now_s() >= t_end) break;
+    int n = epoll_wait(ep, evs, 512, 100);
+    for (int i = 0; i < n; i++) {
+      int idx = (int)evs[i].data.u64, fd = fds[idx];
+      if (state[idx] == WSI_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (!err && write(fd, ws_request, ws_request_len) != ws_request_len)
+          err = errno ? errno : EIO; /* a fresh socket takes a small request whole */
+        if (err) {
+          if (!first_errno) first_errno = err;
+          failed++, pending--, state[idx] = WSI_DONE;
+          epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+          close(fd);
+          continue;
+        }
+        state[idx] = WSI_UPGRADING;
+        set_events(ep, fd, EPOLLIN | EPOLLRDHUP, (uint64_t)idx);
+        continue;
+      }
+      if (state[idx] != WSI_UPGRADING && state[idx] != WSI_HELD) continue;
+      ssize_t r = read(fd, buf, sizeof buf);
+      if (r < 0 && errno == EAGAIN) continue;
+      int bad = r <= 0;
+      if (!bad && state[idx] == WSI_UPGRADING) {
+        for (ssize_t k = 0; k < r && state[idx] == WSI_UPGRADING; k++) {
+          unsigned char b = buf[k];
+          if (seen[idx] < sizeof status - 1) {
+            if (b != (unsigned char)status[seen[idx]++]) {
+              bad = 1, refused++;
+              break;
+            }
+          }
+          unsigned char m = crlf[idx];
+          crlf[idx] = b == '\r' ? (m == 2 ? 3 : 1) : (b == '\n' && (m == 1 || m == 3)) ? m + 1 : 0;
+          if (crlf[idx] == 4) state[idx] = WSI_HELD, ok++, pending--; /* later bytes: frames, ignored */
+        }
+        if (bad) failed++, pending--;
+      } else if (bad) closed_by_server++; /* a held connection: EOF or reset is a loss */
+      if (bad) {
+        state[idx] = WSI_DONE;
+        epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+        close(fd);
+      }
+    }
+  }
+  if (!holding) connect_s = now_s() - t0;
+  double held = holding ? now_s() - t0 - connect_s : 0;
+  for (int i = 0; i < started; i++)
+    if (state[i] != WSI_DONE) close(fds[i]);
+  printf("{\"mode\":\"ws-idle\",\"requested\":%d,\"upgraded\":%d,\"failed\":%d,\"refused\":%d,"
+         "\"closed_by_server\":%d,\"connect_seconds\":%.2f,\"held_seconds\":%.1f,"
+         "\"nofile_limit\":%ld}\n",
+         o->count, ok, failed, refused, closed_by_server, connect_s, held, (long)rl.rlim_cur);
+  return ok == o->count && closed_by_server == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   struct opts o = parse_opts(argc, argv);
   signal(SIGPIPE, SIG_IGN);
@@ -669,6 +1159,8 @@ int main(int argc, char **argv) {
   if (!strcmp(o.mode, "lines")) return run_lines(&o);
   if (!strcmp(o.mode, "bulk")) return run_bulk(&o);
   if (!strcmp(o.mode, "idle")) return run_idle(&o);
+  if (!strcmp(o.mode, "ws-small") || !strcmp(o.mode, "ws-large")) return run_ws(&o);
+  if (!strcmp(o.mode, "ws-idle")) return run_ws_idle(&o);
   usage();
   return 2;
 }

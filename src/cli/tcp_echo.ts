@@ -10,6 +10,7 @@ import type { ServerOptions } from "../net/server_options.ts";
 import type { Connection } from "../net/connection.ts";
 import { intOption, parseArgs, unescape, UsageError } from "./args.ts";
 import { formatAddr, waitForTermination } from "./_serve_util.ts";
+import { STARTTLS_FRAMING, starttlsEcho, TLS_HELP, TLS_SPEC, tlsFromArgs } from "./_tls_args.ts";
 
 /** Help text of the subcommand. */
 export const TCP_ECHO_HELP = `netstreams tcp-echo: echo server for TCP clients
@@ -29,6 +30,7 @@ Options:
   --idle-timeout S       close connections idle for S seconds
   --allow LIST           only these clients (e.g. "127.0.0.1,10.0.0.0/8,192.168.*")
   --block LIST           never these clients
+${TLS_HELP}
   --help                 this text
 
 Plain mode echoes bytes back unchanged. In a framing mode (--lines, --eol,
@@ -41,6 +43,9 @@ Examples:
   netstreams tcp-echo --port 7000 --lines --banner "hello"
   netstreams tcp-echo --port 0 --eol "\\0" --max-line-length 256
   netstreams tcp-echo --record-length 16 --allow 127.0.0.1
+  netstreams tcp-echo --tls-cert server.pem --tls-key server.key --lines
+  netstreams tcp-echo --tls-cert server.pem --tls-key server.key --tls-ca ca.pem \\
+    --client-cert require --starttls
 `;
 
 const SPEC = {
@@ -57,6 +62,7 @@ const SPEC = {
   allow: { type: "string" },
   block: { type: "string" },
   help: { type: "boolean" },
+  ...TLS_SPEC,
 } as const;
 
 const CRLF = new Uint8Array([13, 10]);
@@ -79,19 +85,26 @@ export async function tcpEcho(argv: string[]): Promise<number> {
   const eolText = options.eol === undefined ? undefined : unescape(String(options.eol));
   const recordLength = intOption(options, "record-length", 1, 2 ** 30);
   const framed = Boolean(options.lines) || eolText !== undefined || recordLength !== undefined;
+  const tls = tlsFromArgs(options);
+  const framing = {
+    singleLineMode: Boolean(options.lines),
+    eol: eolText === undefined ? "" : textBytes(eolText),
+    maxLineLength: intOption(options, "max-line-length", 256, 16 * 1024 * 1024),
+    recordLength: recordLength ?? 0,
+  };
+  const echo = framed ? echoUnit : echoBytes;
+  const starttls = tls?.mode === "explicit";
   const serverOptions: ServerOptions = {
     listen: hosts.map((hostname) => ({ hostname, port })),
-    singleLineMode: Boolean(options.lines),
-    eol: eolText === undefined ? undefined : textBytes(eolText),
-    maxLineLength: intOption(options, "max-line-length", 256, 16 * 1024 * 1024),
-    recordLength,
+    ...(starttls ? { ...STARTTLS_FRAMING, maxLineLength: framing.maxLineLength } : framing),
+    tls,
     maxConnections: intOption(options, "max-connections", 1, 100_000),
     banner: options.banner as string | undefined,
     tooBusyBanner: options["too-busy"] as string | undefined,
     idleTimeout: idleSeconds * 1000,
     allow: options.allow as string | undefined,
     block: options.block as string | undefined,
-    onData: framed ? echoUnit : echoBytes,
+    onData: starttls ? starttlsEcho(framing, echo) : echo,
     onDrain: (conn) => conn.resume(),
     onError: (error, conn) => console.error(`error${conn ? ` on ${conn.id}` : ""}: ${error.message}`),
   };

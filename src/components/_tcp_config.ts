@@ -6,6 +6,7 @@
  */
 
 import type { TcpServer } from "./tcp_server.ts";
+import { applyTlsConfig, readTlsConfig } from "./_tls_config.ts";
 
 /** Parses the reference's boolean spellings: True/False, 1/0, Yes/No. */
 export function parseBool(name: string, v: string): boolean {
@@ -79,6 +80,7 @@ export function applyConfig(c: TcpServer, name: string, value: string): void {
       return;
     }
     default:
+      if (applyTlsConfig(c._ssl, name, value)) return;
       throw new TypeError(`Unknown config setting "${name}"`);
   }
 }
@@ -109,7 +111,10 @@ export function readConfig(c: TcpServer, name: string): string {
       return String(!(o.reusePort ?? false));
     case "codepage":
       return c._decoder.encoding;
-    default:
+    default: {
+      const tls = readTlsConfig(c._ssl, c.server, name);
+      if (tls !== undefined) return tls;
       throw new TypeError(`Unknown config setting "${name}"`);
+    }
   }
 }

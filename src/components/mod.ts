@@ -15,3 +15,8 @@
 export { IPDaemon, TcpServer } from "./tcp_server.ts";
 export type { TcpServerProperties } from "./tcp_server.ts";
 export * from "./tcp_events.ts";
+export { WsServer } from "./ws_server.ts";
+export type { WsServerProperties } from "./ws_server.ts";
+export * from "./ws_events.ts";
+export * from "./tls_events.ts";
+export type { SslCert, SslStartMode } from "./_tls_config.ts";

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { SSLClientAuthenticationEvent, SSLStatusEvent } from "./tls_events.ts";
+
 /** ConnectionRequest: set `accept` to false to refuse (reference: ConnectionRequest). */
 export class ConnectionRequestEvent extends Event {
   /** The peer's address. */
@@ -96,6 +98,10 @@ export class ReadyToSendEvent extends Event {
 
 /** Event types of {@linkcode TcpServer} by name. */
 export interface TcpServerEventMap {
+  /** A client certificate arrived (or was missing); set `accept`. */
+  SSLClientAuthentication: SSLClientAuthenticationEvent;
+  /** TLS handshake progress. */
+  SSLStatus: SSLStatusEvent;
   /** A client asks to connect. */
   ConnectionRequest: ConnectionRequestEvent;
   /** A connection is established. */

@@ -10,6 +10,8 @@ import { Server, type ServerOptions } from "../net/server.ts";
 import type { Connection } from "../net/connection.ts";
 import { codeOf, statusOf } from "../net/errors.ts";
 import { applyConfig, readConfig } from "./_tcp_config.ts";
+import { defaultSslConfig, type SslCert, type SslSettings, type SslStartMode, tlsOptionsOf } from "./_tls_config.ts";
+import { SSLClientAuthenticationEvent, SSLStatusEvent } from "./tls_events.ts";
 import {
   ConnectionRequestEvent,
   ConnectionStatusEvent,
@@ -41,6 +43,8 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
   _decoder: TextDecoder = new TextDecoder();
   /** @internal */
   _defaultTimeout = 0;
+  /** @internal TLS properties and config settings. */
+  _ssl: SslSettings = defaultSslConfig();
 
   /** Creates the component; `init` sets properties by their reference names. */
   constructor(init: Partial<TcpServerProperties> = {}) {
@@ -138,11 +142,55 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
     this.server.set({ linger: v });
   }
 
+  /** TLS on (reference: SSLEnabled); turning it on selects implicit mode unless explicit was chosen. @default false */
+  get sslEnabled(): boolean {
+    return this._ssl.startMode !== "none";
+  }
+  set sslEnabled(v: boolean) {
+    if (v !== this.sslEnabled) this._ssl.startMode = v ? "implicit" : "none";
+  }
+  /** When TLS starts: implicit, explicit (startSSL) or none (reference: SSLStartMode). @default "none" */
+  get sslStartMode(): SslStartMode {
+    return this._ssl.startMode;
+  }
+  set sslStartMode(v: SslStartMode) {
+    if (v !== "implicit" && v !== "explicit" && v !== "none") {
+      throw new TypeError(`Cannot set sslStartMode as it must be "implicit", "explicit" or "none": current value is ${String(v)}`);
+    }
+    this._ssl.startMode = v;
+  }
+  /** The server certificate(s): cert/key, pfx/passphrase, hosts by SNI name, or a CertificateStore (reference: SSLCert, IcsHosts). */
+  get sslCert(): SslCert | undefined {
+    return this._ssl.cert;
+  }
+  set sslCert(v: SslCert | undefined) {
+    this._ssl.cert = v;
+  }
+  /** Ask clients for a certificate and judge it in SSLClientAuthentication (reference: SSLAuthenticateClients). @default false */
+  get sslAuthenticateClients(): boolean {
+    return this._ssl.authenticateClients;
+  }
+  set sslAuthenticateClients(v: boolean) {
+    this._ssl.authenticateClients = v;
+  }
+
   // ---- methods ----
 
-  /** Starts listening (reference: StartListening); 104 when already listening. */
+  /** Starts listening (reference: StartListening); 104 when already listening. Certificates are checked here. */
   async startListening(): Promise<void> {
+    if (!this.server.listening) this.server.set({ tls: tlsOptionsOf(this._ssl) });
     await this.server.listen();
+  }
+  /**
+   * Starts TLS on a plaintext connection, this side acting as the TLS
+   * server (reference: StartSSL); Connected fires again when it is done.
+   * Call it from DataIn in the same turn as the reply that lets the client
+   * go ahead (`void sendLine(id, "220 ..."); await startSSL(id)`): after an
+   * await in between, the ClientHello could arrive as plaintext DataIn.
+   * Rejects with a `TlsError` when it fails (the connection is closed).
+   */
+  async startSSL(connectionId: string): Promise<void> {
+    await this.server.get(connectionId).startTls();
   }
   /** Stops accepting; connections stay (reference: StopListening). */
   async stopListening(): Promise<void> {
@@ -156,6 +204,7 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
   async reset(): Promise<void> {
     await this.server.shutdown({ timeout: 1000 });
     this.server.set(DEFAULTS);
+    this._ssl = defaultSslConfig();
     this._decoder = new TextDecoder();
     this._defaultTimeout = 0;
   }
@@ -222,6 +271,7 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
   }
 
   #files = new Map<string, AbortController>();
+  #connected = new WeakSet<Connection>();
 
   #hooks(): ServerOptions {
     return {
@@ -231,9 +281,20 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
         return ev.accept;
       },
       onConnection: (conn) => {
+        this.#connected.add(conn);
         this.dispatchEvent(new ConnectionStatusEvent("Connected", conn.id, 0, "OK"));
         this.dispatchEvent(new ReadyToSendEvent(conn.id));
       },
+      onSecure: (conn) => {
+        // After startSSL the reference fires Connected again; implicit TLS fires it once, after the handshake.
+        if (this.#connected.has(conn)) this.dispatchEvent(new ConnectionStatusEvent("Connected", conn.id, 0, "OK"));
+      },
+      onClientCertificate: (conn, request) => {
+        const ev = new SSLClientAuthenticationEvent(conn.id, request);
+        this.dispatchEvent(ev);
+        return ev.accept;
+      },
+      onTlsStatus: (message, conn) => this.dispatchEvent(new SSLStatusEvent(conn?.id ?? "", message)),
       onData: (conn, bytes, eol) => {
         this.dispatchEvent(new DataInEvent(conn.id, bytes.slice(), eol, this._decoder));
       },
@@ -277,6 +338,14 @@ export interface TcpServerProperties {
   keepAlive: boolean;
   /** See {@linkcode TcpServer.linger}. */
   linger: boolean;
+  /** See {@linkcode TcpServer.sslEnabled}. */
+  sslEnabled: boolean;
+  /** See {@linkcode TcpServer.sslStartMode}. */
+  sslStartMode: SslStartMode;
+  /** See {@linkcode TcpServer.sslCert}. */
+  sslCert: SslCert | undefined;
+  /** See {@linkcode TcpServer.sslAuthenticateClients}. */
+  sslAuthenticateClients: boolean;
 }
 
 const DEFAULTS: Partial<ServerOptions> = {
@@ -299,6 +368,7 @@ const DEFAULTS: Partial<ServerOptions> = {
   reusePort: false,
   readHighWaterMark: undefined,
   writeHighWaterMark: undefined,
+  tls: undefined,
 };
 
 /** The same component under its IPWorks IPDaemon name. */

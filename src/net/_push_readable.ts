@@ -17,6 +17,8 @@ export interface PushSource<T> {
   error(reason: unknown): void;
   /** True once closed, errored or cancelled. */
   readonly done: boolean;
+  /** What waits in the stream's queue, unread (chunks, or bytes with a `size` strategy). */
+  readonly queued: number;
 }
 
 /** Callbacks of {@linkcode pushReadable}. */
@@ -65,6 +67,9 @@ export function pushReadable<T>(
     },
     get done() {
       return done;
+    },
+    get queued() {
+      return done ? 0 : Math.max(0, (strategy.highWaterMark ?? 1) - (controller.desiredSize ?? 0));
     },
   };
 }

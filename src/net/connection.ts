@@ -11,6 +11,9 @@ import { createCore, type Framing, type FramingOptions, resolveFraming } from ".
 import { codeOf, ConnectionError, ErrorCode, ServerError, statusOf } from "./errors.ts";
 import { type PushSource, pushReadable } from "./_push_readable.ts";
 import { sendFile, type SendFileOptions } from "./_send_file.ts";
+import type { StartTlsOptions, TlsInfo } from "./tls_types.ts";
+import { TlsError } from "../runtime/errors.ts";
+import { HandshakingSocket } from "./_handshaking_socket.ts";
 
 /** How a connection ended (reference: Disconnected StatusCode / Description). */
 export interface CloseInfo {
@@ -50,6 +53,25 @@ export interface ConnectionHost {
   closed(conn: Connection, info: CloseInfo): void;
   /** A per-connection timeout changed (the sweeper may need a finer tick). */
   timeoutChanged(ms: number): void;
+  /**
+   * Runs the server-side TLS handshake over `socket` and judges the client
+   * certificate; resolves with the TLS socket (not started). Absent when
+   * the server has no TLS.
+   */
+  startTls?(conn: Connection, socket: Socket, options: StartTlsOptions): Promise<Socket>;
+  /** A TLS handshake completed on `conn` (reference: Connected after StartSSL). */
+  secured?(conn: Connection): void;
+}
+
+/** Options of {@linkcode Connection.startTls}. */
+export interface ConnectionStartTlsOptions {
+  /**
+   * Bytes the application already took from the connection that belong to
+   * the TLS stream: on an unframed connection, what followed the STARTTLS
+   * command in the same chunk. With framing, the connection keeps such
+   * bytes itself and this is not needed.
+   */
+  initialData?: Uint8Array;
 }
 
 type Consumer = "events" | "bytes" | "segments";
@@ -86,7 +108,12 @@ export class Connection {
   /** @internal bytes flushed at the last sweep. */
   _flushedAtSweep = 0;
 
-  readonly #socket: Socket;
+  #socket: Socket;
+  #started = false;
+  #tls: TlsInfo | undefined;
+  #tlsState: "none" | "handshaking" | "secure" | "failed" = "none";
+  #tlsRest: Uint8Array | undefined;
+  #upgrading = false;
   readonly #host: ConnectionHost;
   #framing: Framing;
   #core: FramingCore | undefined;
@@ -139,6 +166,14 @@ export class Connection {
   /** True until the connection is closing or closed (sending is possible). */
   get connected(): boolean {
     return !this.#isClosed && !this.#closing;
+  }
+  /**
+   * What the TLS handshake negotiated (reference: SSLNegotiatedVersion,
+   * SSLNegotiatedCipher, client certificate); undefined on a plaintext
+   * connection and during the handshake.
+   */
+  get tls(): TlsInfo | undefined {
+    return this.#tls;
   }
   /** True while reading is paused by {@linkcode Connection.pause} (reference: AcceptData false). */
   get paused(): boolean {
@@ -376,6 +411,116 @@ export class Connection {
     this.#socket.setKeepAlive(enable, initialDelay);
   }
 
+  // ---- TLS (reference: StartSSL, SSLStartMode explicit) ----
+
+  /**
+   * Upgrades this plaintext connection to TLS, the server acting as TLS
+   * server (STARTTLS). Call it when the protocol says so, from the data
+   * callback, in the same turn as the reply that lets the client go ahead
+   * (an await in between lets the ClientHello arrive as plaintext data):
+   * the bytes that followed the command are fed to the TLS layer, not to
+   * the application.
+   * Writes made before the handshake ends are sent over TLS. The connection
+   * keeps its id; the server's `onSecure` hook runs once the handshake is
+   * done. Resolves with what was negotiated; on failure the connection is
+   * closed and the promise rejects with a `TlsError` (code
+   * `ERR_TLS_ALREADY_STARTED` when asked twice, `ERR_TLS_NOT_CONFIGURED`
+   * without the server's `tls` option, `ERR_TLS_PIPELINED` when a stream
+   * consumer already holds bytes that followed the command).
+   */
+  startTls(options: ConnectionStartTlsOptions = {}): Promise<TlsInfo> {
+    if (this.#tlsState !== "none") {
+      return Promise.reject(
+        new TlsError(
+          "ERR_TLS_ALREADY_STARTED",
+          `Cannot start TLS on connection ${this.id}: ${
+            this.#tlsState === "secure" ? "it already uses TLS" : "TLS was already started"
+          } (STARTTLS requested twice)`,
+        ),
+      );
+    }
+    if (this.#isClosed || this.#closing) return Promise.reject(this.#closedError());
+    const start = this.#host.startTls;
+    if (start === undefined) {
+      return Promise.reject(
+        new TlsError("ERR_TLS_NOT_CONFIGURED", `Cannot start TLS on connection ${this.id}: the server has no tls option`),
+      );
+    }
+    const queued = (this.#source as { queued?: number } | undefined)?.queued ?? 0;
+    if (queued > 0) {
+      const error = new TlsError(
+        "ERR_TLS_PIPELINED",
+        `Cannot start TLS on connection ${this.id}: ${this.#consumer} read past the STARTTLS command are still queued in plaintext`,
+      );
+      this.#tlsState = "failed";
+      void this.abort(error);
+      return Promise.reject(error);
+    }
+    this.#tlsState = "handshaking";
+    this.#socket.pause();
+    if (this.#pushing) {
+      // Called from the data callback: the core stops after this unit and
+      // #feed hands over what it did not cut.
+      this.#upgrading = true;
+      this.#core?.halt();
+    } else this.#stashRest();
+    return this.#upgrade(start, options.initialData);
+  }
+
+  /** @internal Starts event delivery (the server calls it once the connection is open). */
+  _start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    if (this.#tlsState !== "handshaking") this.#socket.start(new SocketBridge(this));
+  }
+
+  #stashRest(): void {
+    this.#upgrading = false;
+    const rest = this.#core?.takeRest();
+    if (rest !== undefined && rest.length > 0) {
+      this.#tlsRest = this.#tlsRest ? concat(this.#tlsRest, rest) : rest;
+    }
+  }
+
+  async #upgrade(
+    start: NonNullable<ConnectionHost["startTls"]>,
+    extra: Uint8Array | undefined,
+  ): Promise<TlsInfo> {
+    const plain = this.#socket;
+    const cancel = new AbortController();
+    const pending = new HandshakingSocket(plain, this.#host.writeHighWaterMark, () => cancel.abort());
+    this.#socket = pending;
+    await undefined; // a running #feed hands over the bytes it did not cut
+    if (this.#upgrading) this.#stashRest();
+    let initial: Uint8Array | undefined = extra !== undefined && extra.length > 0 ? extra.slice() : undefined;
+    for (const part of [this.#tlsRest, this.#held]) {
+      if (part !== undefined && part.length > 0) initial = initial ? concat(initial, part) : part;
+    }
+    this.#tlsRest = undefined;
+    this.#held = undefined;
+    this.#core = createCore(this.#framing);
+    this.#reframe = false; // the new core already has the framing asked for
+    let socket: Socket;
+    try {
+      socket = await start(this, plain, { initialData: initial, signal: cancel.signal });
+    } catch (error) {
+      this.#tlsState = "failed";
+      const err = error instanceof Error ? error : new Error(String(error));
+      this._onClose(this.#closing && !this.#closeError ? undefined : err);
+      throw this.#closeError ?? err;
+    }
+    this.#socket = socket;
+    this.#tls = socket.tls?.();
+    this.#tlsState = "secure";
+    const drain = pending.writableLength >= this.#host.writeHighWaterMark;
+    pending.replay(socket);
+    if (this.#started) socket.start(new SocketBridge(this));
+    if (this.#userPaused || this.#streamPaused) socket.pause();
+    this.#host.secured?.(this);
+    if (drain || this.#drainWaiters.length > 0) this._drain();
+    return this.#tls!;
+  }
+
   /** @internal No data callback: read nothing until a stream consumer appears. */
   _awaitConsumer(): void {
     this.#streamPaused = true;
@@ -500,6 +645,7 @@ export class Connection {
         this.#pushing = false;
       }
       input = undefined;
+      if (this.#upgrading) return this.#stashRest(); // the rest belongs to the TLS stream
       if (this.#reframe) input = this.#applyReframe();
       if (this.#userPaused) {
         const rest = this.#core?.takeRest();

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { TLS_STATUS } from "../runtime/errors.ts";
+
 /** Stable numeric codes from the reference documents. */
 export const ErrorCode = {
   /** The server is already listening. */
@@ -91,6 +93,7 @@ const SYSTEM_STATUS: Record<string, number> = {
   EHOSTDOWN: 10064,
   EHOSTUNREACH: 10065,
   ENOTFOUND: 11001,
+  ...TLS_STATUS, // 276 handshake, 280 client certificate, 273 credentials
 };
 
 /**

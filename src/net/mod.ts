@@ -16,7 +16,7 @@
 export { Server, serve } from "./server.ts";
 export type { ConnectionRequest, ListenAddress, ServerOptions, ShutdownOptions } from "./server.ts";
 export { Connection } from "./connection.ts";
-export type { CloseInfo } from "./connection.ts";
+export type { CloseInfo, ConnectionStartTlsOptions } from "./connection.ts";
 export type { SendFileOptions } from "./_send_file.ts";
 export { DEFAULT_LINE_LENGTH, MIN_LINE_LENGTH } from "./framing.ts";
 export type { Framing, FramingOptions } from "./framing.ts";

@@ -8,12 +8,15 @@
 
 import { getRuntime } from "../runtime/mod.ts";
 import type { Listener, NetAddr, RuntimeAdapter, Socket } from "./types.ts";
-import { type CloseInfo, Connection, type ConnectionHost, SocketBridge } from "./connection.ts";
+import { type CloseInfo, Connection, type ConnectionHost } from "./connection.ts";
 import { type Framing, resolveFraming } from "./framing.ts";
 import { ErrorCode, ListenError, type ListenFailure, ServerError } from "./errors.ts";
 import { IpFilter } from "./ip_filter.ts";
 import { checkServerOptions, type ServerOptions } from "./server_options.ts";
 import { Sweeper } from "./_sweeper.ts";
+import { type ResolvedTls, resolveTls } from "../tls/tls_options.ts";
+import type { CertificateStore } from "../tls/certificate_store.ts";
+import { tlsStatus, upgradeConnection } from "./_tls_host.ts";
 
 export type { ConnectionRequest, ListenAddress, ServerOptions } from "./server_options.ts";
 
@@ -50,6 +53,7 @@ export class Server implements AsyncDisposable {
   #stopping = false;
   #banner: Uint8Array | undefined;
   #tooBusy: Uint8Array | undefined;
+  #tls: ResolvedTls | undefined;
 
   /** Creates a server; call {@linkcode Server.listen} to start. Throws on invalid options. */
   constructor(options: ServerOptions = {}) {
@@ -84,6 +88,13 @@ export class Server implements AsyncDisposable {
   get options(): Readonly<ServerOptions> {
     return this.#options;
   }
+  /**
+   * The TLS certificates in use, once listening with `tls`: call
+   * `reload()` on it to pick up renewed files without a restart.
+   */
+  get certificates(): CertificateStore | undefined {
+    return this.#tls?.store;
+  }
   /** Default framing applied to new connections. */
   get framing(): Readonly<Framing> {
     return this.#framing;
@@ -108,6 +119,11 @@ export class Server implements AsyncDisposable {
       if (("hostname" in options && options.hostname !== this.#options.hostname) || "listen" in options) {
         throw new ServerError(ErrorCode.HostWhileListening, "Cannot change hostname while listening: call stopListening() first");
       }
+      if ("tls" in options && options.tls !== this.#options.tls) {
+        throw new TypeError(
+          "Cannot change tls while listening: call stopListening() first (renewed certificates load with server.certificates.reload())",
+        );
+      }
       if ("maxConnections" in options && options.maxConnections !== this.#options.maxConnections) {
         throw new ServerError(
           ErrorCode.MaxConnectionsWhileListening,
@@ -127,9 +143,16 @@ export class Server implements AsyncDisposable {
   async listen(): Promise<this> {
     if (this.listening) throw new ServerError(ErrorCode.AlreadyListening, "The server is already listening");
     this.#stopping = false;
-    this.#runtime ??= await getRuntime();
-    const rt = this.#runtime;
     const o = this.#options;
+    // TLS runs on node:tls over node:net sockets on every runtime (runtime-matrix.md, TLS).
+    this.#runtime = await getRuntime({ engine: o.tls ? "node" : "native" });
+    const rt = this.#runtime;
+    this.#tls = o.tls ? await resolveTls(o.tls, rt) : undefined;
+    this.#host = this.#makeHost(); // startTls exists only with TLS
+    for (const h of this.#tls?.store.hosts() ?? []) {
+      const c = h.certificate;
+      if (c && h.expired) tlsStatus(o, `certificate ${c.subject} expired on ${c.validTo.toISOString()}`);
+    }
     const addresses = o.listen ?? [{ hostname: o.hostname, port: o.port }];
     const onSocket = (s: Socket) => this.#accept(s);
     const results = await Promise.allSettled(addresses.map((a) =>
@@ -218,6 +241,20 @@ export class Server implements AsyncDisposable {
       closed: (conn, info) => this.#closed(conn, info),
       report: (error, conn) => this.#report(error, conn),
       timeoutChanged: (ms) => this.#sweeper.want(ms),
+      startTls: this.#tls === undefined ? undefined : (conn, socket, so) =>
+        upgradeConnection({
+          runtime: this.#runtime,
+          tls: this.#tls,
+          options: this.#options,
+          report: (e, c) => this.#report(e, c),
+        }, conn, socket, so),
+      secured: (conn) => {
+        try {
+          this.#options.onSecure?.(conn);
+        } catch (error) {
+          this.#report(error, conn);
+        }
+      },
     };
   }
 
@@ -276,8 +313,18 @@ export class Server implements AsyncDisposable {
     if (o.keepAlive) {
       socket.setKeepAlive(true, typeof o.keepAlive === "number" ? o.keepAlive : undefined);
     }
-    if (this.#banner) socket.write(this.#banner);
-    socket.start(new SocketBridge(conn));
+    if (this.#tls?.mode === "implicit") {
+      // The handshake comes first; the banner and onConnection follow it.
+      conn.startTls().then(() => this.#open(conn), () => {});
+      return;
+    }
+    this.#open(conn, socket);
+  }
+
+  #open(conn: Connection, plain?: Socket): void {
+    const o = this.#options;
+    if (this.#banner) (plain ?? conn).write(this.#banner);
+    conn._start();
     if (!o.onData) conn._awaitConsumer();
     const onConnection = o.onConnection;
     if (!onConnection) return;

@@ -7,6 +7,8 @@
 import type { Connection, CloseInfo } from "./connection.ts";
 import type { FramingOptions } from "./framing.ts";
 import type { NetAddr } from "./types.ts";
+import { checkTlsOptions, type TlsOptions } from "../tls/tls_options.ts";
+import type { ClientCertificateRequest } from "../tls/client_auth.ts";
 
 /** One address to listen on. */
 export interface ListenAddress {
@@ -82,6 +84,26 @@ export interface ServerOptions extends FramingOptions, ListenAddress {
   onError?: (error: Error, conn?: Connection) => void;
   /** Stops the server (like `shutdown()`) when aborted. */
   signal?: AbortSignal;
+  /**
+   * TLS (reference: SSLEnabled, SSLStartMode, SSLCert): `mode: "implicit"`
+   * (default) runs the handshake on accept and `onConnection` follows it;
+   * `"explicit"` starts in plaintext until `conn.startTls()` (STARTTLS).
+   * Certificates are read and checked by `listen()`. @default none
+   */
+  tls?: TlsOptions;
+  /** A TLS handshake completed: implicit mode before `onConnection`, explicit after `conn.startTls()` (reference: Connected after StartSSL). */
+  onSecure?: (conn: Connection) => void;
+  /**
+   * Decide on a client certificate (reference: SSLClientAuthentication);
+   * called when `tls.clientCertificate` is optional or require. Return false
+   * to refuse, true to accept, nothing to keep `request.accept`.
+   */
+  onClientCertificate?: (
+    conn: Connection,
+    request: ClientCertificateRequest,
+  ) => boolean | void | Promise<boolean | void>;
+  /** TLS progress, for logs (reference: SSLStatus); `conn` is absent for server-level messages. */
+  onTlsStatus?: (message: string, conn?: Connection) => void;
 }
 
 /** Validates numeric options; throws `RangeError` naming the option and the value. */
@@ -95,6 +117,7 @@ export function checkServerOptions(o: ServerOptions): void {
   num("writeTimeout", o.writeTimeout);
   num("closeTimeout", o.closeTimeout);
   if (typeof o.keepAlive === "number") num("keepAlive", o.keepAlive);
+  if (o.tls !== undefined) checkTlsOptions(o.tls);
   for (const a of o.listen ?? [o]) checkAddress(a);
 }
 

@@ -61,6 +61,8 @@ export interface StartTlsOptions {
   initialData?: Uint8Array;
   /** Handshake progress messages (reference: SSLStatus). */
   onStatus?: (message: string) => void;
+  /** Aborting it ends the handshake at once: both sockets are destroyed and the promise rejects. */
+  signal?: AbortSignal;
 }
 
 /** A certificate as the peer presented it (reference: SSLClientAuthentication Cert*). */

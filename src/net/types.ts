@@ -148,8 +148,11 @@ export interface RuntimeAdapter {
   startTls?(socket: Socket, config: TlsServerConfig, options?: StartTlsOptions): Promise<Socket>;
   /**
    * Builds what the TLS library needs from each identity (and the CA list)
-   * now, so bad material fails before listening; returns the leaf
-   * certificates' facts in the same order.
+   * now, so bad material fails (with a `TlsError`) before listening; resolves
+   * with the leaf certificates' facts in the same order (undefined for PFX).
    */
-  prepareTls?(config: TlsServerConfig, identities: readonly TlsIdentity[]): CertificateSummary[];
+  prepareTls?(
+    config: TlsServerConfig,
+    identities: readonly TlsIdentity[],
+  ): Promise<(CertificateSummary | undefined)[]>;
 }

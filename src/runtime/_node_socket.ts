@@ -26,8 +26,10 @@ export interface NodeRawSocket extends NodeEmitter {
   readonly localPort?: number;
   readonly writableLength: number;
   readonly writableFinished: boolean;
+  readonly writableCorked?: number;
   readonly destroyed: boolean;
   write(chunk: Uint8Array): boolean;
+  unshift(chunk: Uint8Array): void;
   end(): void;
   destroy(error?: Error): void;
   resetAndDestroy?(): void;
@@ -111,6 +113,8 @@ export class NodeSocket implements Socket {
     raw.removeListener("error", NodeSocket.#onError);
     raw.removeListener("close", NodeSocket.#onClose);
     raw.pause();
+    // Writes gathered by cork() (a "220 go ahead" reply) must leave before the TLS bytes.
+    for (let n = raw.writableCorked ?? 0; n > 0; n--) raw.uncork();
     this.#closed = true;
     this.#closeEmitted = true;
     this.#handlers = NOOP_HANDLERS;

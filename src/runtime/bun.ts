@@ -24,6 +24,13 @@ import type {
   RuntimeAdapter,
   Socket,
 } from "../net/types.ts";
+import type {
+  CertificateSummary,
+  StartTlsOptions,
+  TlsIdentity,
+  TlsServerConfig,
+} from "../net/tls_types.ts";
+import { LazyTls } from "./_tls_lazy.ts";
 import { netAddr, resolveConnectOptions, resolveListenOptions } from "./_common.ts";
 import { connectError, formatAddress, listenError, systemError } from "./_errors.ts";
 
@@ -85,6 +92,7 @@ export class BunAdapter implements RuntimeAdapter {
   readonly name = "bun" as const;
   /** This adapter drives `Bun.*` directly. */
   readonly engine = "native" as const;
+  #tls = new LazyTls("bun");
 
   /** `Bun.listen` with half-open allowed; `backlog` is ignored (Bun uses 512). */
   listen(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
@@ -143,6 +151,23 @@ export class BunAdapter implements RuntimeAdapter {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Server-side TLS over `socket` with `node:tls` (see `_node_tls.ts`): the
+   * `net.Socket` itself for sockets of the `node:net` engine, a `Duplex` of
+   * the socket otherwise.
+   */
+  startTls(socket: Socket, config: TlsServerConfig, options?: StartTlsOptions): Promise<Socket> {
+    return this.#tls.startTls(socket, config, options);
+  }
+
+  /** Builds the `node:tls` secure contexts now, so bad material fails before listening. */
+  prepareTls(
+    config: TlsServerConfig,
+    identities: readonly TlsIdentity[],
+  ): Promise<(CertificateSummary | undefined)[]> {
+    return this.#tls.prepareTls(config, identities);
   }
 
   /** `Bun.file(path).stream()`; a missing file rejects with ENOENT. */

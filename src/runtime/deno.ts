@@ -24,6 +24,13 @@ import type {
   RuntimeAdapter,
   Socket,
 } from "../net/types.ts";
+import type {
+  CertificateSummary,
+  StartTlsOptions,
+  TlsIdentity,
+  TlsServerConfig,
+} from "../net/tls_types.ts";
+import { LazyTls } from "./_tls_lazy.ts";
 import {
   callSafely,
   netAddr,
@@ -138,6 +145,7 @@ export class DenoAdapter implements RuntimeAdapter {
   readonly name = "deno" as const;
   /** This adapter drives `Deno.*` directly. */
   readonly engine = "native" as const;
+  #tls = new LazyTls("deno");
   #compat: Promise<RuntimeAdapter> | undefined;
 
   /** Binds with `Deno.listen`, or with `node:net` when `reusePort` is set. */
@@ -193,6 +201,23 @@ export class DenoAdapter implements RuntimeAdapter {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Server-side TLS over `socket` with `node:tls` (see `_node_tls.ts`): the
+   * `net.Socket` itself for sockets of the `node:net` engine, a `Duplex` of
+   * the socket otherwise.
+   */
+  startTls(socket: Socket, config: TlsServerConfig, options?: StartTlsOptions): Promise<Socket> {
+    return this.#tls.startTls(socket, config, options);
+  }
+
+  /** Builds the `node:tls` secure contexts now, so bad material fails before listening. */
+  prepareTls(
+    config: TlsServerConfig,
+    identities: readonly TlsIdentity[],
+  ): Promise<(CertificateSummary | undefined)[]> {
+    return this.#tls.prepareTls(config, identities);
   }
 
   /** Opens a file with `Deno.open`; its `readable` closes the file when done. */

@@ -50,7 +50,7 @@ export type TlsErrorCode =
   | "ERR_TLS_CERT";
 
 /** The reference documents' number for each {@linkcode TlsErrorCode} (TCPServer "SSL Errors"). */
-const TLS_STATUS: Record<TlsErrorCode, number> = {
+export const TLS_STATUS: Readonly<Record<TlsErrorCode, number>> = {
   ERR_TLS_HANDSHAKE: 276,
   ERR_TLS_HANDSHAKE_TIMEOUT: 276,
   ERR_TLS_CLIENT_CERT: 280,

@@ -22,6 +22,12 @@ import type {
   RuntimeAdapter,
   Socket,
 } from "../net/types.ts";
+import type {
+  CertificateSummary,
+  StartTlsOptions,
+  TlsIdentity,
+  TlsServerConfig,
+} from "../net/tls_types.ts";
 import {
   callSafely,
   netAddr,
@@ -31,6 +37,8 @@ import {
 } from "./_common.ts";
 import { connectError, formatAddress, listenError, systemError, toSystemError } from "./_errors.ts";
 import { NotSupportedError } from "./errors.ts";
+import { builtin } from "./_builtin.ts";
+import { LazyTls } from "./_tls_lazy.ts";
 
 import { type NodeEmitter, type NodeRawSocket, NodeSocket } from "./_node_socket.ts";
 
@@ -66,17 +74,6 @@ interface NodeFs {
 
 type RuntimeName = RuntimeAdapter["name"];
 
-function builtin<T>(runtime: RuntimeName, id: string): T {
-  const proc = (globalThis as any).process;
-  if (typeof proc?.getBuiltinModule !== "function") {
-    throw new NotSupportedError(
-      runtime,
-      "process.getBuiltinModule",
-      `process.getBuiltinModule is missing, so ${id} cannot be loaded: use Node 20.16 or later`,
-    );
-  }
-  return proc.getBuiltinModule(id) as T;
-}
 
 /** True on Node versions whose `listen` honours `reusePort` (22.12+, 23.1+). */
 function nodeHasReusePort(): boolean {
@@ -146,6 +143,7 @@ export class NodeAdapter implements RuntimeAdapter {
   readonly name: RuntimeName;
   /** `"native"` on Node, `"node"` when used as Deno's or Bun's compatibility engine. */
   readonly engine: "native" | "node";
+  #tls: LazyTls;
 
   /**
    * Creates the adapter.
@@ -155,6 +153,7 @@ export class NodeAdapter implements RuntimeAdapter {
   constructor(name: RuntimeName = "node") {
     this.name = name;
     this.engine = name === "node" ? "native" : "node";
+    this.#tls = new LazyTls(name);
   }
 
   /** `net.createServer({ allowHalfOpen, pauseOnConnect })` then `listen`. */
@@ -246,6 +245,23 @@ export class NodeAdapter implements RuntimeAdapter {
       raw.once("connect", onConnect);
       raw.once("error", onError);
     });
+  }
+
+  /**
+   * Server-side TLS over `socket` with `node:tls` (see `_node_tls.ts`): the
+   * `net.Socket` itself for sockets of the `node:net` engine, a `Duplex` of
+   * the socket otherwise.
+   */
+  startTls(socket: Socket, config: TlsServerConfig, options?: StartTlsOptions): Promise<Socket> {
+    return this.#tls.startTls(socket, config, options);
+  }
+
+  /** Builds the `node:tls` secure contexts now, so bad material fails before listening. */
+  prepareTls(
+    config: TlsServerConfig,
+    identities: readonly TlsIdentity[],
+  ): Promise<(CertificateSummary | undefined)[]> {
+    return this.#tls.prepareTls(config, identities);
   }
 
   /** `fs.promises.open`, read 64 KiB per pull; the handle closes at end or cancel. */

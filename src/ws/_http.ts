@@ -69,11 +69,27 @@ export const REASONS: Record<number, string> = {
   505: "HTTP Version Not Supported",
 };
 
-/** Bytes as a latin1 string (one char per byte), as HTTP field bytes are kept. */
+/** The WHATWG "latin1" decoder is windows-1252: exact except for bytes 0x80-0x9f. */
+const WINDOWS_1252 = new TextDecoder("latin1");
+
+/**
+ * Bytes as a latin1 string (one char per byte), as HTTP field bytes are
+ * kept. The decoder allocates only the string (a request head is parsed
+ * per connection, so garbage here is memory per connection); heads with
+ * bytes 0x80-0x9f, where windows-1252 differs, are converted by hand.
+ */
 export function latin1(bytes: Uint8Array): string {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b >= 0x80 && b < 0xa0) return latin1Slow(bytes);
+  }
+  return WINDOWS_1252.decode(bytes);
+}
+
+function latin1Slow(bytes: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  for (let i = 0; i < bytes.length; i += 4096) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
   }
   return s;
 }

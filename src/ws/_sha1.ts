@@ -9,19 +9,24 @@ function rotl(x: number, n: number): number {
   return (x << n) | (x >>> (32 - n));
 }
 
+/** Scratch space reused by every call (a key is hashed per handshake; SHA-1 here is synchronous). */
+const SCRATCH = new Uint8Array(128);
+const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
+const W = new Int32Array(80);
+
 /** The 20-byte SHA-1 digest of `data`. */
 export function sha1(data: Uint8Array): Uint8Array {
   const n = data.length;
   // Message, 0x80, zeros, then the bit length as a 64-bit big-endian number.
   const total = ((n + 8) >>> 6 << 6) + 64;
-  const msg = new Uint8Array(total);
+  const msg = total <= SCRATCH.length ? SCRATCH.fill(0, 0, total) : new Uint8Array(total);
   msg.set(data);
   msg[n] = 0x80;
-  const view = new DataView(msg.buffer);
+  const view = msg === SCRATCH ? SCRATCH_VIEW : new DataView(msg.buffer);
   view.setUint32(total - 8, Math.floor(n / 0x20000000));
   view.setUint32(total - 4, (n << 3) >>> 0);
   let h0 = 0x67452301, h1 = 0xefcdab89, h2 = 0x98badcfe, h3 = 0x10325476, h4 = 0xc3d2e1f0;
-  const w = new Int32Array(80);
+  const w = W;
   for (let block = 0; block < total; block += 64) {
     for (let t = 0; t < 16; t++) w[t] = view.getInt32(block + t * 4);
     for (let t = 16; t < 80; t++) w[t] = rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
@@ -46,11 +51,12 @@ export function sha1(data: Uint8Array): Uint8Array {
     h4 = (h4 + e) | 0;
   }
   const out = new Uint8Array(20);
-  const o = new DataView(out.buffer);
-  o.setInt32(0, h0);
-  o.setInt32(4, h1);
-  o.setInt32(8, h2);
-  o.setInt32(12, h3);
-  o.setInt32(16, h4);
+  let i = 0;
+  for (const h of [h0, h1, h2, h3, h4]) {
+    out[i++] = h >>> 24;
+    out[i++] = (h >>> 16) & 255;
+    out[i++] = (h >>> 8) & 255;
+    out[i++] = h & 255;
+  }
   return out;
 }

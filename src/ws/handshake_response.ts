@@ -58,7 +58,7 @@ export interface ErrorResponseOptions {
  */
 export function acceptKey(key: string): string {
   const digest = sha1(encoder.encode(key + GUID));
-  return btoa(String.fromCharCode(...digest));
+  return btoa(String.fromCharCode.apply(null, digest as unknown as number[]));
 }
 
 function pairs(action: string, headers: HeaderList | undefined): [string, string][] {

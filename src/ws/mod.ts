@@ -56,3 +56,6 @@ export * from "./message_stream.ts";
 export * from "./extensions.ts";
 export * from "./handshake.ts";
 export * from "./handshake_response.ts";
+export * from "./open_request.ts";
+export * from "./ws_connection.ts";
+export * from "./ws_server.ts";

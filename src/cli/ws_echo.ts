@@ -1,0 +1,81 @@
+/**
+ * `netstreams ws-echo`: a WebSocket echo server over the library: every
+ * message comes back with the same type (the shape conformance suites and
+ * benchmarks expect).
+ *
+ * @module
+ */
+
+import { serveWs } from "../ws/ws_server.ts";
+import type { WebSocketConnection } from "../ws/ws_connection.ts";
+import { intOption, parseArgs, UsageError } from "./args.ts";
+import { formatAddr, waitForTermination } from "./_serve_util.ts";
+
+/** Help text of the subcommand. */
+export const WS_ECHO_HELP = `netstreams ws-echo: WebSocket echo server
+
+Usage: netstreams ws-echo [options]
+
+Options:
+  --hostname H           address to listen on; repeat for several (default 0.0.0.0)
+  --port P               port, 0 = any free port (default 9001)
+  --max-payload BYTES    largest message accepted, larger ones close with 1009
+                         (default 67108864, 64 MiB)
+  --max-connections N    1-100000 (default 1000)
+  --ping-interval S      heartbeat: ping after S seconds of silence, 0 = off (default 30)
+  --help                 this text
+
+Every text or binary message is sent back as it came, with the same type;
+pings are answered with pongs. The first stdout line is
+"listening on HOST:PORT" (every address when several). SIGINT/SIGTERM close
+every WebSocket with 1001 and exit.
+
+Examples:
+  netstreams ws-echo --port 9001
+  netstreams ws-echo --hostname 127.0.0.1 --port 0 --max-payload 16777216
+`;
+
+const SPEC = {
+  hostname: { type: "string", multiple: true },
+  port: { type: "string" },
+  "max-payload": { type: "string" },
+  "max-connections": { type: "string" },
+  "ping-interval": { type: "string" },
+  help: { type: "boolean" },
+} as const;
+
+/** Runs the subcommand until SIGINT/SIGTERM; resolves with the exit code. */
+export async function wsEcho(argv: string[]): Promise<number> {
+  const { options, positionals } = parseArgs(argv, SPEC);
+  if (options.help) {
+    console.log(WS_ECHO_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+  const port = intOption(options, "port", 0, 65535) ?? 9001;
+  const hosts = (options.hostname as string[] | undefined) ?? ["0.0.0.0"];
+  const maxPayload = intOption(options, "max-payload", 0, 2 ** 31) ?? 64 * 1024 * 1024;
+  const pingSeconds = intOption(options, "ping-interval", 0, 86_400) ?? 30;
+  const server = await serveWs({
+    listen: hosts.map((hostname) => ({ hostname, port })),
+    maxPayload,
+    maxConnections: intOption(options, "max-connections", 1, 100_000),
+    pingInterval: pingSeconds * 1000,
+    // Reading pauses while the queue is above the high-water mark, so it holds
+    // at most about one chunk's messages more, plus one message of maxPayload.
+    maxWriteBuffer: Math.max(8 * 1024 * 1024, maxPayload + 1024 * 1024),
+    onMessage: echo,
+    onDrain: (ws) => ws.resume(),
+    onError: (error, ws) => console.error(`error${ws ? ` on ${ws.id}` : ""}: ${error.message}`),
+  });
+  console.log(`listening on ${server.addrs.map(formatAddr).join(" ")}`);
+  const signal = await waitForTermination();
+  await server.shutdown({ timeout: 3000 });
+  console.log(`stopped (${signal})`);
+  return 0;
+}
+
+function echo(ws: WebSocketConnection, data: Uint8Array, text: boolean): void {
+  if (ws.readyState !== 1) return;
+  if (!ws.send(data, text)) ws.pause();
+}

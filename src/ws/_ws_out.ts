@@ -1,0 +1,101 @@
+/**
+ * Internal: the send side of a session: messages, pieces of one message
+ * (others are held until it ends, RFC 6455 §5.4: data frames of two
+ * messages cannot interleave), the `maxWriteBuffer` check per message, and
+ * the copy of bytes borrowed from the read buffer.
+ *
+ * @module
+ */
+
+import { ConnectionError, ErrorCode, ServerError } from "../net/errors.ts";
+import { type ChunkOut, HeldFrames, writeData, writeString } from "./_ws_send.ts";
+import { CONNECTING, OPEN } from "./_ws_state.ts";
+import type { WebSocketConnection } from "./ws_connection.ts";
+
+const encoder = new TextEncoder();
+/** Owner of a fragmented message sent with `sendFragment`. */
+const USER = {};
+
+/** The error for a send on a socket that is not open. */
+export function closedError(ws: WebSocketConnection): Error {
+  const what = ws._state === CONNECTING ? "is not open yet" : "is closing or closed";
+  return new ConnectionError("EPIPE", `Cannot send on WebSocket ${ws.id} as it ${what}`);
+}
+
+/** Throws 135 when the queue already holds `maxWriteBuffer` bytes. */
+function checkRoom(ws: WebSocketConnection, extra: number): void {
+  const queued = ws._conn.writableLength + extra;
+  const max = ws._host.s.maxWriteBuffer;
+  if (queued >= max) {
+    throw new ServerError(
+      ErrorCode.WouldBlock,
+      `Cannot send on WebSocket ${ws.id}: ${queued} bytes are queued (maxWriteBuffer ${max}); await ws.ready first`,
+    );
+  }
+}
+
+/** Where a data message goes: the connection, or the hold queue while a message is sent in pieces. */
+function target(ws: WebSocketConnection): ChunkOut {
+  if (ws._state !== OPEN) throw closedError(ws);
+  ws._active = true;
+  if (ws._outOwner !== undefined) {
+    checkRoom(ws, ws._held?.bytes ?? 0);
+    return ws._held ??= new HeldFrames();
+  }
+  checkRoom(ws, 0);
+  return ws._conn;
+}
+
+/** See `WebSocketConnection.send`. */
+export function sendMessage(ws: WebSocketConnection, data: string | Uint8Array, text: boolean): boolean {
+  const out = target(ws);
+  const max = ws._host.s.maxFrameSize;
+  let ok: boolean;
+  if (typeof data === "string") {
+    ok = text ? writeString(out, 1, data, true, max) : writeData(out, 2, encoder.encode(data), true, max, false);
+  } else {
+    ok = writeData(out, text ? 1 : 2, data, true, max, data.buffer === ws._lent);
+  }
+  if (out === ws._conn) return ok;
+  ok = ws.desiredSize > 0;
+  if (!ok) (out as HeldFrames).denied = true;
+  return ok;
+}
+
+/** See `WebSocketConnection.sendFragment`. */
+export function sendFragment(ws: WebSocketConnection, data: string | Uint8Array, last: boolean, text: boolean): boolean {
+  if (ws._outOwner !== undefined && ws._outOwner !== USER) {
+    throw new TypeError(`Cannot send a fragment on WebSocket ${ws.id}: a stream or file is sending a message`);
+  }
+  return sendPart(ws, USER, data, last, text);
+}
+
+/** Writes a piece of the message `owner` sends; the last one releases the held messages. */
+export function sendPart(
+  ws: WebSocketConnection,
+  owner: object,
+  data: string | Uint8Array,
+  last: boolean,
+  text: boolean,
+): boolean {
+  if (ws._state !== OPEN) throw closedError(ws);
+  const conn = ws._conn;
+  checkRoom(ws, 0);
+  ws._outOwner = owner;
+  ws._active = true;
+  const opcode = ws._outType === 0 ? (text ? 1 : 2) : 0;
+  if (opcode !== 0) ws._outType = opcode;
+  const max = ws._host.s.maxFrameSize;
+  let ok = typeof data === "string"
+    ? writeString(conn, opcode, data, last, max)
+    : writeData(conn, opcode, data, last, max, data.buffer === ws._lent);
+  if (!last) return ok;
+  ws._outType = 0;
+  ws._outOwner = undefined;
+  const held = ws._held;
+  if (held === undefined) return ok;
+  ws._held = undefined;
+  for (const chunk of held.chunks) ok = conn.write(chunk);
+  if (ok && held.denied) queueMicrotask(() => ws._drain());
+  return ok;
+}

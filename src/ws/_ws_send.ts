@@ -1,0 +1,135 @@
+/**
+ * Internal: writing server frames (RFC 6455 §5.2, unmasked) to a byte sink,
+ * with fragmentation at `maxFrameSize`. Small payloads go out in one chunk
+ * with their header; large ones as a header chunk and the payload itself
+ * (never copied unless the caller asks, for borrowed bytes).
+ *
+ * @module
+ */
+
+import { writeFrameHeader } from "./frame_encoder.ts";
+
+/** Where frames go: a connection, or a hold queue. */
+export interface ChunkOut {
+  /** Queues a chunk; false above the high-water mark. */
+  write(chunk: Uint8Array): boolean;
+}
+
+/** Payloads up to this many bytes are copied behind their header into one chunk. */
+const COPY_UP_TO = 16 * 1024;
+/** Strings up to this many UTF-16 units are encoded straight into a scratch buffer. */
+const SCRATCH_CHARS = COPY_UP_TO / 3;
+
+const encoder = new TextEncoder();
+const scratch = new Uint8Array(COPY_UP_TO);
+
+/** Header bytes for a payload of `n` bytes (unmasked). */
+function headSize(n: number): number {
+  return n < 126 ? 2 : n < 65536 ? 4 : 10;
+}
+
+/**
+ * Writes one frame. With `copy` (borrowed payload) or a small payload the
+ * frame is one new chunk; otherwise the header and the payload go as two.
+ */
+export function writeFrame(
+  out: ChunkOut,
+  opcode: number,
+  payload: Uint8Array,
+  fin: boolean,
+  copy: boolean,
+): boolean {
+  const n = payload.length;
+  const h = headSize(n);
+  if (copy || n <= COPY_UP_TO) {
+    const buf = new Uint8Array(h + n);
+    writeFrameHeader(buf, 0, opcode, n, fin);
+    buf.set(payload, h);
+    return out.write(buf);
+  }
+  const head = new Uint8Array(h);
+  writeFrameHeader(head, 0, opcode, n, fin);
+  out.write(head);
+  return out.write(payload);
+}
+
+/**
+ * Writes a message (or, with `fin` false, a part of one) as frames of at
+ * most `max` payload bytes: the first with `opcode`, the rest as
+ * continuations; only the last carries `fin`.
+ */
+export function writeData(
+  out: ChunkOut,
+  opcode: number,
+  payload: Uint8Array,
+  fin: boolean,
+  max: number,
+  copy: boolean,
+): boolean {
+  const n = payload.length;
+  if (n <= max) return writeFrame(out, opcode, payload, fin, copy);
+  let ok = true;
+  for (let at = 0; at < n; at += max) {
+    const last = at + max >= n;
+    ok = writeFrame(out, at === 0 ? opcode : 0, payload.subarray(at, at + max), fin && last, copy);
+  }
+  return ok;
+}
+
+/** Writes a string as a text message (or part), encoding it once. */
+export function writeString(
+  out: ChunkOut,
+  opcode: number,
+  text: string,
+  fin: boolean,
+  max: number,
+): boolean {
+  const len = text.length;
+  if (len <= 41 && max >= 123) {
+    // At most 123 UTF-8 bytes: a 2-byte header, encoded in place.
+    const buf = new Uint8Array(2 + len * 3);
+    const n = len === 0 ? 0 : encoder.encodeInto(text, buf.subarray(2)).written;
+    buf[0] = (fin ? 0x80 : 0) | opcode;
+    buf[1] = n;
+    return out.write(buf.subarray(0, 2 + n));
+  }
+  if (len <= SCRATCH_CHARS) {
+    const n = encoder.encodeInto(text, scratch).written;
+    return writeData(out, opcode, scratch.subarray(0, n), fin, max, true);
+  }
+  return writeData(out, opcode, encoder.encode(text), fin, max, false);
+}
+
+/** A close frame with an already encoded payload (at most 125 bytes). */
+export function closeFrame(payload: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(2 + payload.length);
+  buf[0] = 0x88;
+  buf[1] = payload.length;
+  buf.set(payload, 2);
+  return buf;
+}
+
+/** A ping (9) or pong (10) frame; `payload` is at most 125 bytes. */
+export function controlFrame(opcode: 9 | 10, payload: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(2 + payload.length);
+  buf[0] = 0x80 | opcode;
+  buf[1] = payload.length;
+  buf.set(payload, 2);
+  return buf;
+}
+
+/** Frames held while a streamed message is open; written in order when it ends. */
+export class HeldFrames implements ChunkOut {
+  /** The held chunks. */
+  chunks: Uint8Array[] = [];
+  /** Their total size in bytes. */
+  bytes = 0;
+  /** A send made while holding reported backpressure: signal the drain on release. */
+  denied = false;
+  /** Holds a chunk (it is owned: callers copy borrowed payloads). */
+  write(chunk: Uint8Array): boolean {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    return true;
+  }
+}

@@ -118,15 +118,14 @@ export async function tcpEcho(argv: string[]): Promise<number> {
 
 function echoBytes(conn: Connection, bytes: Uint8Array): void {
   if (!conn.connected) return;
-  if (!conn.write(bytes.slice())) conn.pause();
+  // write() copies bytes of a reused read buffer itself, so no slice() here.
+  if (!conn.write(bytes)) conn.pause();
 }
 
 function echoUnit(conn: Connection, bytes: Uint8Array): void {
   if (!conn.connected) return;
-  const out = new Uint8Array(bytes.length + 2);
-  out.set(bytes, 0);
-  out.set(CRLF, bytes.length);
-  if (!conn.write(out)) conn.pause();
+  conn.write(bytes);
+  if (!conn.write(CRLF)) conn.pause();
 }
 
 /** Characters up to U+00FF become single bytes (so "\xff" is one byte); others UTF-8. */

@@ -284,11 +284,11 @@ export class Connection {
 
   /** Bytes that can still be queued before `write` returns false (reference: ReadyToSend). */
   get desiredSize(): number {
-    return this.#host.writeHighWaterMark - this.#socket.writableLength;
+    return this.#host.writeHighWaterMark - this.#socket.writableLength - this.#stageLength;
   }
   /** Bytes queued and not yet handed to the kernel. */
   get writableLength(): number {
-    return this.#socket.writableLength;
+    return this.#socket.writableLength + this.#stageLength;
   }
   /** Resolves when {@linkcode Connection.desiredSize} is positive; rejects when the connection closes first. */
   get ready(): Promise<void> {
@@ -305,7 +305,7 @@ export class Connection {
    */
   write(chunk: Uint8Array): boolean {
     if (this.#isClosed || this.#closing) throw this.#closedError();
-    const queued = this.#socket.writableLength;
+    const queued = this.#socket.writableLength + this.#stageLength;
     if (queued > 0 && queued + chunk.byteLength > this.#host.maxWriteBuffer) {
       throw new ServerError(
         ErrorCode.WouldBlock,
@@ -314,7 +314,43 @@ export class Connection {
     }
     this._touched = true;
     this.bytesSent += chunk.byteLength;
+    if (this.#batching) {
+      // Inside a read batch: small writes are gathered into one buffer (one
+      // copy, one system call per read); bytes of the read buffer are copied.
+      if (chunk.byteLength <= STAGE_MAX) return this.#stage(chunk);
+      this.#flushStage();
+      if (this.#readBuffer !== undefined && chunk.buffer === this.#readBuffer) chunk = chunk.slice();
+    }
     return this.#socket.write(chunk);
+  }
+
+  #batching = false;
+  #readBuffer: ArrayBufferLike | undefined;
+  #stageBuf: Uint8Array | undefined;
+  #stageLength = 0;
+
+  #stage(chunk: Uint8Array): boolean {
+    const n = chunk.byteLength;
+    let buf = this.#stageBuf;
+    const len = this.#stageLength;
+    if (buf === undefined || len + n > buf.byteLength) {
+      const grown = new Uint8Array(Math.max(STAGE_MIN, (len + n) * 2));
+      if (buf !== undefined) grown.set(buf.subarray(0, len));
+      buf = this.#stageBuf = grown;
+    }
+    buf.set(chunk, len);
+    this.#stageLength = len + n;
+    return this.desiredSize > 0;
+  }
+
+  #flushStage(): void {
+    const len = this.#stageLength;
+    if (len === 0) return;
+    const buf = this.#stageBuf!;
+    // The socket keeps a reference to what it is given: start a new buffer next time.
+    this.#stageBuf = undefined;
+    this.#stageLength = 0;
+    this.#socket.write(buf.subarray(0, len));
   }
   /** Waits for room, then queues the bytes (reference: Send / SendBytes). */
   async send(data: Uint8Array | string): Promise<void> {
@@ -362,6 +398,7 @@ export class Connection {
 
   /** Sends FIN after the queued bytes; reading goes on (half close). */
   closeWrite(): void {
+    this.#flushStage();
     this.#socket.closeWrite();
   }
   /**
@@ -371,6 +408,7 @@ export class Connection {
    */
   close(): Promise<CloseInfo> {
     if (!this.#isClosed && !this.#closing) {
+      this.#flushStage();
       this.#closing = true;
       this.#rejectWaiters();
       this.#armCloseTimer();
@@ -456,6 +494,8 @@ export class Connection {
       void this.abort(error);
       return Promise.reject(error);
     }
+    // Bytes written before the command's answer go out in plaintext first.
+    this.#flushStage();
     this.#tlsState = "handshaking";
     this.#socket.pause();
     if (this.#pushing) {
@@ -534,6 +574,7 @@ export class Connection {
       : `Connection ${this.id} could not send for ${this.#writeTimeout} ms`;
     const err = new ConnectionError("ETIMEDOUT", msg);
     if (what === "idle") {
+      this.#flushStage();
       this.#closeError ??= err;
       this.#closing = true;
       this.#rejectWaiters();
@@ -567,9 +608,15 @@ export class Connection {
     }
     const sock = this.#socket;
     sock.cork();
+    this.#batching = true;
+    this.#readBuffer = sock.sharedChunks ? chunk.buffer : undefined;
     try {
       this.#feed(chunk);
     } finally {
+      this.#batching = false;
+      this.#readBuffer = undefined;
+      if (!this.#isClosed) this.#flushStage();
+      else this.#stageLength = 0;
       sock.uncork();
     }
   }
@@ -747,6 +794,10 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 const encoder = new TextEncoder();
+/** Writes up to this size inside a read batch are gathered into one buffer. */
+const STAGE_MAX = 4096;
+/** First size of a gather buffer. */
+const STAGE_MIN = 2048;
 
 /** @internal Forwards a socket's callbacks to its connection. */
 export class SocketBridge implements SocketHandlers {

@@ -8,7 +8,8 @@
  */
 
 import { ConnectionError, ErrorCode, ServerError } from "../net/errors.ts";
-import { type ChunkOut, HeldFrames, writeData, writeString } from "./_ws_send.ts";
+import { type ChunkOut, controlFrame, HeldFrames, writeData, writeString } from "./_ws_send.ts";
+import { nextPingPayload, PendingPings } from "./_ws_pings.ts";
 import { CONNECTING, OPEN } from "./_ws_state.ts";
 import type { WebSocketConnection } from "./ws_connection.ts";
 
@@ -98,4 +99,23 @@ export function sendPart(
   for (const chunk of held.chunks) ok = conn.write(chunk);
   if (ok && held.denied) queueMicrotask(() => ws._drain());
   return ok;
+}
+
+/** See `WebSocketConnection.ping`. */
+export function sendPing(
+  ws: WebSocketConnection,
+  payload: Uint8Array | string | undefined,
+  timeout: number,
+): Promise<number> {
+  if (ws._state !== OPEN) return Promise.reject(closedError(ws));
+  const bytes = payload === undefined
+    ? nextPingPayload()
+    : typeof payload === "string"
+    ? encoder.encode(payload)
+    : payload.slice();
+  if (bytes.length > 125) {
+    throw new RangeError(`Cannot ping as the payload must be at most 125 bytes: current length is ${bytes.length}`);
+  }
+  ws._conn.write(controlFrame(9, bytes));
+  return (ws._pings ??= new PendingPings()).add(bytes, timeout, ws.id);
 }

@@ -15,10 +15,10 @@ import { parseHead } from "./_request_head.ts";
 import type { MessageCore } from "./message_core.ts";
 import type { WsHost } from "./_ws_host.ts";
 import type { HandshakeStage } from "./_ws_handshake.ts";
-import { controlFrame, type HeldFrames } from "./_ws_send.ts";
-import { closedError, sendFragment, sendMessage, sendPart } from "./_ws_out.ts";
+import type { HeldFrames } from "./_ws_send.ts";
+import { sendFragment, sendMessage, sendPart, sendPing } from "./_ws_out.ts";
 import { setLineMode, setMaxLineLength } from "./_ws_lines.ts";
-import { nextPingPayload, PendingPings } from "./_ws_pings.ts";
+import type { PendingPings } from "./_ws_pings.ts";
 import { startClose } from "./_ws_receive.ts";
 import * as streams from "./_ws_streams.ts";
 import {
@@ -29,8 +29,6 @@ import {
 } from "./ws_connection_types.ts";
 
 export * from "./ws_connection_types.ts";
-
-const encoder = new TextEncoder();
 
 /**
  * A WebSocket connection of a `WebSocketServer`. Events arrive through the
@@ -231,17 +229,7 @@ export class WebSocketConnection {
    * the connection closes first.
    */
   ping(payload?: Uint8Array | string, options: PingOptions = {}): Promise<number> {
-    if (this._state !== ReadyState.OPEN) return Promise.reject(closedError(this));
-    const bytes = payload === undefined
-      ? nextPingPayload()
-      : typeof payload === "string"
-      ? encoder.encode(payload)
-      : payload.slice();
-    if (bytes.length > 125) {
-      throw new RangeError(`Cannot ping as the payload must be at most 125 bytes: current length is ${bytes.length}`);
-    }
-    this._conn.write(controlFrame(9, bytes));
-    return (this._pings ??= new PendingPings()).add(bytes, options.timeout ?? 30_000, this.id);
+    return sendPing(this, payload, options.timeout ?? 30_000);
   }
 
   /**

@@ -27,4 +27,13 @@ export { checkTlsOptions, resolveTls } from "./tls_options.ts";
 export type { ResolvedTls, TlsOptions, TlsStartMode } from "./tls_options.ts";
 export { TlsError } from "../runtime/errors.ts";
 export type { TlsErrorCode } from "../runtime/errors.ts";
-export type { PeerCertificate, TlsInfo, TlsVersion } from "../net/tls_types.ts";
+export type {
+  CertificateSummary,
+  PeerCertificate,
+  StartTlsOptions,
+  TlsIdentity,
+  TlsInfo,
+  TlsServerConfig,
+  TlsVersion,
+} from "../net/tls_types.ts";
+export type { RuntimeAdapter } from "../net/types.ts";

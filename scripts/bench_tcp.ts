@@ -29,27 +29,39 @@
  *
  * Server commands are in SERVERS below. Every child is killed on exit, error or Ctrl-C.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import {
+  BUILD_NPM,
+  BUN,
+  buildLoadgen,
+  DENO,
+  fdCount,
+  killAll,
+  loadgen,
+  newestMtime,
+  NODE,
+  OUT_DIR,
+  ROOT,
+  rssKiB,
+  type Server,
+  sleep,
+  startServer,
+  stop,
+  table,
+  versions,
+  waitForQuietHost,
+} from "./_bench_util.ts";
 
 type Runtime = "deno" | "bun" | "node";
 /** lines and bulk are throughput runs; idle holds silent connections (plain echo server). */
 type Mode = "lines" | "bulk" | "idle";
 type Side = "peer" | "ours";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const OUT_DIR = path.join(ROOT, "bench_results");
-const localBin = (name: string) => {
-  const p = path.join(ROOT, "node_modules", ".bin", name);
-  return fs.existsSync(p) ? p : name;
-};
-const DENO = localBin("deno");
-const BUN = localBin("bun");
-const NODE = "node";
 const HOST = ["--hostname", "127.0.0.1"];
 
 /**
@@ -83,7 +95,6 @@ const oursMode = (m: Mode) => [
   ...(m === "lines" ? ["--lines"] : []),
   ...(m === "idle" ? ["--max-connections", "100000"] : []), // the default (1000) refuses the rest
 ];
-const BUILD_NPM = [DENO, "run", "-A", "scripts/build_npm.ts", "--no-test"];
 
 /** Per-connection idle memory targets of issue 2 (KiB), printed for reference. */
 const IDLE_TARGET_KIB: Record<Runtime, number> = { deno: 12, bun: 2, node: 5 };
@@ -153,15 +164,7 @@ function parseOptions(argv: string[]): Options {
 
 // ---------------------------------------------------------------- child processes
 
-const children = new Set<ChildProcess>();
 
-function killAll(signal: "SIGTERM" | "SIGKILL" = "SIGKILL"): void {
-  for (const c of children) {
-    try {
-      c.kill(signal);
-    } catch { /* already gone */ }
-  }
-}
 process.on("exit", () => killAll());
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => {
@@ -171,184 +174,9 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-/** Spawns argv and tracks it; keeps the last 4 KiB of stderr for error messages. */
-function start(argv: string[]): { child: ChildProcess; stderrTail: () => string } {
-  // Raise the fd soft limit to the hard one for the server (10,000 idle
-  // connections); `exec` keeps the PID, so the PID is still the server's.
-  const child = spawn("sh", [
-    "-c",
-    'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"',
-    "sh",
-    ...argv,
-  ], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  child.on("exit", () => children.delete(child));
-  child.on("error", () => {});
-  let tail = "";
-  child.stderr!.on("data", (d: Uint8Array) => {
-    tail = (tail + new TextDecoder().decode(d)).slice(-4096);
-  });
-  return { child, stderrTail: () => tail.trim() };
-}
-
-/** Stops a child: SIGTERM, then SIGKILL after 3 s. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-class StartError extends Error {}
-
-interface Server {
-  child: ChildProcess;
-  pid: number;
-  host: string;
-  port: number;
-  argv: string[];
-}
-
-/** Starts a server and waits for its `listening on HOST:PORT` line (30 s). */
-async function startServer(argv: string[]): Promise<Server> {
-  const shown = argv.map((a) => a.startsWith(ROOT + "/") ? a.slice(ROOT.length + 1) : a).join(" ");
-  for (const a of argv.slice(1)) {
-    if (/\.(ts|js|mjs)$/.test(a) && !fs.existsSync(path.join(ROOT, a))) {
-      throw new StartError(
-        `command failed to start: ${shown}: ${a} does not exist` +
-          (a.startsWith("npm/")
-            ? ` (build it: deno ${BUILD_NPM.slice(1).join(" ")}, or pass --build)`
-            : ""),
-      );
-    }
-  }
-  const { child, stderrTail } = start(argv);
-  let out = "";
-  const line = await new Promise<string | Error>((resolve) => {
-    const timer = setTimeout(() => resolve(new Error("no `listening on` line within 30 s")), 30000);
-    child.stdout!.on("data", (d: Uint8Array) => {
-      if (out.includes("\n")) return; // keep draining so the pipe never fills
-      out += new TextDecoder().decode(d);
-      if (out.includes("\n")) {
-        clearTimeout(timer);
-        resolve(out.slice(0, out.indexOf("\n")));
-      }
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve(new Error(`exited (${signal ?? `code ${code}`}) before listening`));
-    });
-  });
-  const m = typeof line === "string" ? /listening on (\[[^\]]+\]|[^\s,]+):(\d+)/.exec(line) : null;
-  if (!m) {
-    await stop(child);
-    const why = line instanceof Error
-      ? line.message
-      : `first stdout line was ${JSON.stringify(line)}`;
-    const err = stderrTail();
-    throw new StartError(
-      `command failed to start: ${shown}: ${why}${
-        err ? `\n    stderr: ${err.split("\n").slice(-6).join("\n            ")}` : ""
-      }`,
-    );
-  }
-  let host = m[1].replace(/^\[|\]$/g, "");
-  if (host === "0.0.0.0") host = "127.0.0.1";
-  if (host === "::") host = "::1";
-  return { child, pid: child.pid!, host, port: Number(m[2]), argv };
-}
-
-/**
- * Starts the load generator; `result` is its JSON line once it exits (by itself,
- * after `timeoutMs`, or when sent SIGTERM, which ends the idle hold early).
- */
-function loadgen(args: string[], timeoutMs: number) {
-  const { child, stderrTail } = start([LOADGEN, ...args]);
-  let out = "";
-  child.stdout!.on("data", (d: Uint8Array) => out += new TextDecoder().decode(d));
-  const result = (async (): Promise<Record<string, any>> => {
-    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-    await new Promise((resolve) => child.once("exit", resolve));
-    clearTimeout(timer);
-    const last = out.trim().split("\n").pop() ?? "";
-    try {
-      return JSON.parse(last);
-    } catch {
-      throw new Error(`loadgen ${args.join(" ")} gave no result: ${stderrTail() || out}`);
-    }
-  })();
-  return { child, result };
-}
-
 // ---------------------------------------------------------------- /proc
 
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : NaN;
-}
-
-function fdCount(pid: number): number {
-  return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** Busy and total ticks of all CPUs (/proc/stat). */
-function hostTicks(): { busy: number; total: number } {
-  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].split(/\s+/).slice(1, 8).map(
-    Number,
-  );
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3] - f[4], total }; // minus idle and iowait
-}
-
-/**
- * The host may be shared: before a run, waits (60 s at most) until the CPU use of
- * everything else stays under `maxPct` of one core over a 1 s sample.
- */
-async function waitForQuietHost(maxPct: number): Promise<void> {
-  const cores = os.cpus().length;
-  for (let waited = 0; waited < 60; waited++) {
-    const a = hostTicks();
-    await sleep(1000);
-    const b = hostTicks();
-    const busyPct = (b.busy - a.busy) / (b.total - a.total) * 100 * cores;
-    if (busyPct <= maxPct) return;
-    if (waited === 0) {
-      process.stderr.write(`(host busy: ${busyPct.toFixed(0)}% of a core, waiting) `);
-    }
-  }
-}
-
 // ---------------------------------------------------------------- loadgen build
-
-const LOADGEN_SRC = path.join(ROOT, "scripts", "loadgen", "loadgen.c");
-const LOADGEN = path.join(OUT_DIR, "loadgen");
-
-function buildLoadgen(): void {
-  fs.mkdirSync(OUT_DIR, { recursive: true });
-  const fresh = fs.existsSync(LOADGEN) &&
-    fs.statSync(LOADGEN).mtimeMs >= fs.statSync(LOADGEN_SRC).mtimeMs;
-  if (fresh) return;
-  const r = spawnSync("gcc", ["-O2", "-Wall", "-o", LOADGEN, LOADGEN_SRC], { encoding: "utf8" });
-  if (r.status !== 0) {
-    throw new Error(`gcc -O2 ${LOADGEN_SRC} failed: ${r.error?.message ?? r.stderr}`);
-  }
-}
-
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
-  }
-  return t;
-}
 
 // ---------------------------------------------------------------- measurements
 
@@ -593,21 +421,6 @@ function spread(runs: Run[], side: Side): string {
   return v.length < 2
     ? "-"
     : `${((Math.max(...v) - Math.min(...v)) / median(v)! * 100).toFixed(0)}%`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => "| " + r.map((c, i) => c.padEnd(w[i])).join(" | ") + " |";
-  return [line(header), "|" + w.map((n) => "-".repeat(n + 2)).join("|") + "|", ...rows.map(line)]
-    .join("\n");
-}
-
-function versions(): Record<string, string> {
-  const v = (argv: string[]) => {
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });
-    return r.status === 0 ? r.stdout.split("\n")[0].trim() : "unavailable";
-  };
-  return { deno: v([DENO, "--version"]), bun: v([BUN, "--version"]), node: v([NODE, "--version"]) };
 }
 
 // ---------------------------------------------------------------- main

@@ -174,8 +174,14 @@ export function buildLoadgen(): void {
  * it exits (by itself, after `timeoutMs`, or on SIGTERM); `onLine` sees every
  * stdout line as it comes (progress lines of the idle modes).
  */
-export function loadgen(args: string[], timeoutMs: number, onLine?: (line: string) => void) {
-  const { child, stderrTail } = start([LOADGEN, ...args]);
+export function loadgen(
+  args: string[],
+  timeoutMs: number,
+  onLine?: (line: string) => void,
+  /** A command that runs the load generator, e.g. `["taskset", "-c", "1"]`. */
+  wrap: string[] = [],
+) {
+  const { child, stderrTail } = start([...wrap, LOADGEN, ...args]);
   let out = "";
   let seen = 0;
   child.stdout!.on("data", (d: Uint8Array) => {

@@ -15,6 +15,18 @@ import type { StartTlsOptions, TlsInfo } from "./tls_types.ts";
 import { TlsError } from "../runtime/errors.ts";
 import { HandshakingSocket } from "./_handshaking_socket.ts";
 
+// Bits of #flags.
+const STARTED = 1;
+const UPGRADING = 2;
+const REFRAME = 4;
+const USER_PAUSED = 8;
+const STREAM_PAUSED = 16;
+const CLOSING = 32;
+const IS_CLOSED = 64;
+const FAILED = 128;
+const BATCHING = 256;
+const PUSHING = 512;
+
 /** How a connection ended (reference: Disconnected StatusCode / Description). */
 export interface CloseInfo {
   /** 0 for a normal close, else the reference number of the system error (10054 reset, 10060 timeout). */
@@ -75,6 +87,27 @@ export interface ConnectionStartTlsOptions {
 }
 
 type Consumer = "events" | "bytes" | "segments";
+type TlsState = "none" | "handshaking" | "secure" | "failed";
+type DrainWaiter = { resolve(): void; reject(e: unknown): void };
+
+/** The rarely used part of a connection's state (TLS, streams, closing, waiters, held bytes). */
+class Extras {
+  tls: TlsInfo | undefined = undefined;
+  tlsState: TlsState = "none";
+  tlsRest: Uint8Array | undefined = undefined;
+  source: PushSource<Uint8Array> | PushSource<Segment> | undefined = undefined;
+  writable: WritableStream<Uint8Array> | undefined = undefined;
+  drainWaiters: DrainWaiter[] | undefined = undefined;
+  closedP: Promise<CloseInfo> | undefined = undefined;
+  resolveClosed: ((info: CloseInfo) => void) | undefined = undefined;
+  info: CloseInfo | undefined = undefined;
+  closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  stalledFor = 0;
+  flushedAtSweep = 0;
+  held: Uint8Array | undefined = undefined;
+  closeError: Error | undefined = undefined;
+  emitFn: ((bytes: Uint8Array, eol: boolean) => void) | undefined = undefined;
+}
 
 /**
  * A live TCP connection of a {@linkcode Server}.
@@ -103,35 +136,180 @@ export class Connection {
   _touched = false;
   /** @internal milliseconds without traffic, kept by the sweeper. */
   _idleFor = 0;
-  /** @internal milliseconds with a stalled send queue, kept by the sweeper. */
-  _stalledFor = 0;
-  /** @internal bytes flushed at the last sweep. */
-  _flushedAtSweep = 0;
 
   #socket: Socket;
-  #started = false;
-  #tls: TlsInfo | undefined;
-  #tlsState: "none" | "handshaking" | "secure" | "failed" = "none";
-  #tlsRest: Uint8Array | undefined;
-  #upgrading = false;
+  /** Boolean state, one bit each (accessors below): an idle connection stays small. */
+  #flags = 0;
   readonly #host: ConnectionHost;
   #framing: Framing;
   #core: FramingCore | undefined;
-  #reframe = false;
-  #held: Uint8Array | undefined;
   #consumer: Consumer = "events";
-  #userPaused = false;
-  #streamPaused = false;
-  #source: PushSource<Uint8Array> | PushSource<Segment> | undefined;
-  #writable: WritableStream<Uint8Array> | undefined;
-  #drainWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
-  #closeError: Error | undefined;
-  #closing = false;
-  #isClosed = false;
-  #closed: Promise<CloseInfo>;
-  #resolveClosed!: (info: CloseInfo) => void;
-  #failed = false;
-  #emit = (bytes: Uint8Array, eol: boolean): void => this.#deliver(bytes, eol);
+  /** State most connections never use, built on first use (accessors below). */
+  #x: Extras | undefined;
+
+  get #started(): boolean {
+    return (this.#flags & STARTED) !== 0;
+  }
+  set #started(on: boolean) {
+    this.#flags = on ? this.#flags | STARTED : this.#flags & ~STARTED;
+  }
+  get #upgrading(): boolean {
+    return (this.#flags & UPGRADING) !== 0;
+  }
+  set #upgrading(on: boolean) {
+    this.#flags = on ? this.#flags | UPGRADING : this.#flags & ~UPGRADING;
+  }
+  get #reframe(): boolean {
+    return (this.#flags & REFRAME) !== 0;
+  }
+  set #reframe(on: boolean) {
+    this.#flags = on ? this.#flags | REFRAME : this.#flags & ~REFRAME;
+  }
+  get #userPaused(): boolean {
+    return (this.#flags & USER_PAUSED) !== 0;
+  }
+  set #userPaused(on: boolean) {
+    this.#flags = on ? this.#flags | USER_PAUSED : this.#flags & ~USER_PAUSED;
+  }
+  get #streamPaused(): boolean {
+    return (this.#flags & STREAM_PAUSED) !== 0;
+  }
+  set #streamPaused(on: boolean) {
+    this.#flags = on ? this.#flags | STREAM_PAUSED : this.#flags & ~STREAM_PAUSED;
+  }
+  get #closing(): boolean {
+    return (this.#flags & CLOSING) !== 0;
+  }
+  set #closing(on: boolean) {
+    this.#flags = on ? this.#flags | CLOSING : this.#flags & ~CLOSING;
+  }
+  get #isClosed(): boolean {
+    return (this.#flags & IS_CLOSED) !== 0;
+  }
+  set #isClosed(on: boolean) {
+    this.#flags = on ? this.#flags | IS_CLOSED : this.#flags & ~IS_CLOSED;
+  }
+  get #failed(): boolean {
+    return (this.#flags & FAILED) !== 0;
+  }
+  set #failed(on: boolean) {
+    this.#flags = on ? this.#flags | FAILED : this.#flags & ~FAILED;
+  }
+  get #batching(): boolean {
+    return (this.#flags & BATCHING) !== 0;
+  }
+  set #batching(on: boolean) {
+    this.#flags = on ? this.#flags | BATCHING : this.#flags & ~BATCHING;
+  }
+  get #pushing(): boolean {
+    return (this.#flags & PUSHING) !== 0;
+  }
+  set #pushing(on: boolean) {
+    this.#flags = on ? this.#flags | PUSHING : this.#flags & ~PUSHING;
+  }
+
+  get #tls(): TlsInfo | undefined {
+    const x = this.#x;
+    return x === undefined ? undefined : x.tls;
+  }
+  set #tls(v: TlsInfo | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).tls = v;
+  }
+  get #tlsState(): TlsState {
+    const x = this.#x;
+    return x === undefined ? "none" : x.tlsState;
+  }
+  set #tlsState(v: TlsState) {
+    if (v !== "none" || this.#x !== undefined) (this.#x ??= new Extras()).tlsState = v;
+  }
+  get #tlsRest(): Uint8Array | undefined {
+    const x = this.#x;
+    return x === undefined ? undefined : x.tlsRest;
+  }
+  set #tlsRest(v: Uint8Array | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).tlsRest = v;
+  }
+  get #source(): PushSource<Uint8Array> | PushSource<Segment> | undefined {
+    const x = this.#x;
+    return x === undefined ? undefined : x.source;
+  }
+  set #source(v: PushSource<Uint8Array> | PushSource<Segment> | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).source = v;
+  }
+  get #writable(): WritableStream<Uint8Array> | undefined {
+    const x = this.#x;
+    return x === undefined ? undefined : x.writable;
+  }
+  set #writable(v: WritableStream<Uint8Array> | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).writable = v;
+  }
+  get #drainWaiters(): DrainWaiter[] | undefined {
+    const x = this.#x;
+    return x === undefined ? undefined : x.drainWaiters;
+  }
+  set #drainWaiters(v: DrainWaiter[] | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).drainWaiters = v;
+  }
+  get #closedP(): Promise<CloseInfo> | undefined {
+    const x = this.#x;
+    return x === undefined ? undefined : x.closedP;
+  }
+  set #closedP(v: Promise<CloseInfo> | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).closedP = v;
+  }
+  get #resolveClosed(): ((info: CloseInfo) => void) | undefined {
+    const x = this.#x;
+    return x === undefined ? undefined : x.resolveClosed;
+  }
+  set #resolveClosed(v: ((info: CloseInfo) => void) | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).resolveClosed = v;
+  }
+  get #info(): CloseInfo | undefined {
+    const x = this.#x;
+    return x === undefined ? undefined : x.info;
+  }
+  set #info(v: CloseInfo | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).info = v;
+  }
+  get #closeTimer(): ReturnType<typeof setTimeout> | undefined {
+    const x = this.#x;
+    return x === undefined ? undefined : x.closeTimer;
+  }
+  set #closeTimer(v: ReturnType<typeof setTimeout> | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).closeTimer = v;
+  }
+  get #held(): Uint8Array | undefined {
+    return this.#x?.held;
+  }
+  set #held(v: Uint8Array | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).held = v;
+  }
+  get #closeError(): Error | undefined {
+    return this.#x?.closeError;
+  }
+  set #closeError(v: Error | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).closeError = v;
+  }
+  get #emitFn(): ((bytes: Uint8Array, eol: boolean) => void) | undefined {
+    return this.#x?.emitFn;
+  }
+  set #emitFn(v: ((bytes: Uint8Array, eol: boolean) => void) | undefined) {
+    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).emitFn = v;
+  }
+  /** @internal milliseconds with a stalled send queue, kept by the sweeper. */
+  get _stalledFor(): number {
+    return this.#x?.stalledFor ?? 0;
+  }
+  set _stalledFor(ms: number) {
+    if (ms !== 0 || this.#x !== undefined) (this.#x ??= new Extras()).stalledFor = ms;
+  }
+  /** @internal bytes flushed at the last sweep. */
+  get _flushedAtSweep(): number {
+    return this.#x?.flushedAtSweep ?? 0;
+  }
+  set _flushedAtSweep(n: number) {
+    if (n !== 0 || this.#x !== undefined) (this.#x ??= new Extras()).flushedAtSweep = n;
+  }
 
   /** @internal Created by the server. */
   constructor(
@@ -148,7 +326,10 @@ export class Connection {
     this.#core = createCore(framing);
     this.#idleTimeout = timeouts.idle;
     this.#writeTimeout = timeouts.write;
-    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+  }
+
+  get #emit(): (bytes: Uint8Array, eol: boolean) => void {
+    return this.#emitFn ??= (bytes, eol) => this.#deliver(bytes, eol);
   }
 
   /** The peer's address and port (reference: RemoteHost, RemotePort). */
@@ -161,7 +342,10 @@ export class Connection {
   }
   /** Resolves when the connection has closed, with how it closed. Never rejects. */
   get closed(): Promise<CloseInfo> {
-    return this.#closed;
+    const info = this.#info;
+    return this.#closedP ??= info !== undefined
+      ? Promise.resolve(info)
+      : new Promise((resolve) => (this.#resolveClosed = resolve));
   }
   /** True until the connection is closing or closed (sending is possible). */
   get connected(): boolean {
@@ -294,7 +478,7 @@ export class Connection {
   get ready(): Promise<void> {
     if (this.#isClosed || this.#closing) return Promise.reject(this.#closedError());
     if (this.desiredSize > 0) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => (this.#drainWaiters ??= []).push({ resolve, reject }));
   }
 
   /**
@@ -304,43 +488,50 @@ export class Connection {
    * `EPIPE` when the connection is closed.
    */
   write(chunk: Uint8Array): boolean {
-    if (this.#isClosed || this.#closing) throw this.#closedError();
-    const queued = this.#socket.writableLength + this.#stageLength;
-    if (queued > 0 && queued + chunk.byteLength > this.#host.maxWriteBuffer) {
+    const flags = this.#flags;
+    if ((flags & (IS_CLOSED | CLOSING)) !== 0) throw this.#closedError();
+    const n = chunk.byteLength;
+    const staged = this.#stageLength;
+    const queued = this.#socket.writableLength + staged;
+    const host = this.#host;
+    if (queued > 0 && queued + n > host.maxWriteBuffer) {
       throw new ServerError(
         ErrorCode.WouldBlock,
-        `Cannot queue ${chunk.byteLength} bytes on connection ${this.id}: ${queued} bytes are waiting; await conn.ready first`,
+        `Cannot queue ${n} bytes on connection ${this.id}: ${queued} bytes are waiting; await conn.ready first`,
       );
     }
     this._touched = true;
-    this.bytesSent += chunk.byteLength;
-    if (this.#batching) {
+    this.bytesSent += n;
+    if ((flags & BATCHING) !== 0) {
       // Inside a read batch: small writes are gathered into one buffer (one
       // copy, one system call per read); bytes of the read buffer are copied.
-      if (chunk.byteLength <= STAGE_MAX) return this.#stage(chunk);
+      if (n <= STAGE_MAX) {
+        this.#stage(chunk, n, staged);
+        return host.writeHighWaterMark - queued - n > 0;
+      }
       this.#flushStage();
       if (this.#readBuffer !== undefined && chunk.buffer === this.#readBuffer) chunk = chunk.slice();
     }
     return this.#socket.write(chunk);
   }
 
-  #batching = false;
   #readBuffer: ArrayBufferLike | undefined;
   #stageBuf: Uint8Array | undefined;
   #stageLength = 0;
 
-  #stage(chunk: Uint8Array): boolean {
-    const n = chunk.byteLength;
+  /** Appends `n` bytes of `chunk` to the `len` bytes gathered so far. */
+  #stage(chunk: Uint8Array, n: number, len: number): void {
     let buf = this.#stageBuf;
-    const len = this.#stageLength;
     if (buf === undefined || len + n > buf.byteLength) {
       const grown = new Uint8Array(Math.max(STAGE_MIN, (len + n) * 2));
       if (buf !== undefined) grown.set(buf.subarray(0, len));
       buf = this.#stageBuf = grown;
     }
-    buf.set(chunk, len);
+    if (n <= 16) {
+      // A line end or a short reply: a loop beats set() at this size.
+      for (let i = 0; i < n; i++) buf[len + i] = chunk[i];
+    } else buf.set(chunk, len);
     this.#stageLength = len + n;
-    return this.desiredSize > 0;
   }
 
   #flushStage(): void {
@@ -414,10 +605,9 @@ export class Connection {
       this.#armCloseTimer();
       this.#socket.close();
     }
-    return this.#closed;
+    return this.closed;
   }
 
-  #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #armCloseTimer(): void {
     const ms = this.#host.closeTimeout;
     if (ms <= 0 || this.#closeTimer !== undefined) return;
@@ -434,7 +624,7 @@ export class Connection {
       this.#rejectWaiters();
       this.#socket.abort();
     }
-    return this.#closed;
+    return this.closed;
   }
   /** Closes as the server's `linger` setting says: graceful when true, abortive when false. */
   disconnect(): Promise<CloseInfo> {
@@ -557,7 +747,7 @@ export class Connection {
     if (this.#started) socket.start(new SocketBridge(this));
     if (this.#userPaused || this.#streamPaused) socket.pause();
     this.#host.secured?.(this);
-    if (drain || this.#drainWaiters.length > 0) this._drain();
+    if (drain || this.#drainWaiters !== undefined) this._drain();
     return this.#tls!;
   }
 
@@ -589,7 +779,6 @@ export class Connection {
 
   // ---- called by the adapter, through SocketBridge ----
 
-  #pushing = false;
 
   /** @internal */
   _data(chunk: Uint8Array): void {
@@ -609,7 +798,7 @@ export class Connection {
     const sock = this.#socket;
     sock.cork();
     this.#batching = true;
-    this.#readBuffer = sock.sharedChunks ? chunk.buffer : undefined;
+    this.#readBuffer = sock.sharedChunks && !sock.lendsReadBuffer ? chunk.buffer : undefined;
     try {
       this.#feed(chunk);
     } finally {
@@ -633,8 +822,8 @@ export class Connection {
   /** @internal */
   _drain(): void {
     const waiters = this.#drainWaiters;
-    if (waiters.length > 0) {
-      this.#drainWaiters = [];
+    if (waiters !== undefined) {
+      this.#drainWaiters = undefined;
       for (const w of waiters) w.resolve();
     }
     this.#host.onDrain?.(this);
@@ -746,7 +935,8 @@ export class Connection {
 
   #rejectWaiters(): void {
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === undefined) return;
+    this.#drainWaiters = undefined;
     for (const w of waiters) w.reject(this.#closedError());
   }
 
@@ -774,7 +964,9 @@ export class Connection {
     const info: CloseInfo = err
       ? { code: statusOf(code ?? "ECONNABORTED"), reason: err.message, error: err }
       : { code: 0, reason: "OK" };
-    this.#resolveClosed(info);
+    this.#info = info;
+    this.#resolveClosed?.(info);
+    this.#resolveClosed = undefined;
     this.#host.closed(this, info);
   }
 }

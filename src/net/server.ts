@@ -264,10 +264,12 @@ export class Server implements AsyncDisposable {
       socket.abort();
       return;
     }
-    const remote = socket.remoteAddr.hostname;
     let accept = true;
-    if (this.#allow && !this.#allow.matches(remote)) accept = false;
-    if (this.#block?.matches(remote)) accept = false;
+    if (this.#allow !== undefined || this.#block !== undefined) {
+      const remote = socket.remoteAddr.hostname;
+      if (this.#allow && !this.#allow.matches(remote)) accept = false;
+      if (this.#block?.matches(remote)) accept = false;
+    }
     const hook = this.#options.onConnectionRequest;
     if (!hook) return this.#admit(socket, accept);
     let verdict: boolean | void | Promise<boolean | void>;

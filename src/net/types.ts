@@ -61,6 +61,12 @@ export interface Socket {
   readonly sharedChunks: boolean;
   /** True when {@linkcode Socket.abort} sends a real RST on this runtime. */
   readonly canReset: boolean;
+  /**
+   * True when `write` may be given views of the chunk being delivered to
+   * `data` although {@linkcode Socket.sharedChunks} is true: the socket then
+   * reads into another buffer until those bytes are written.
+   */
+  readonly lendsReadBuffer?: boolean;
   /** Bytes accepted by `write` and not yet handed to the kernel. */
   readonly writableLength: number;
   /** Starts delivering events. Reading starts unpaused. */

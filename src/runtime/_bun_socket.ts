@@ -18,6 +18,20 @@ import {
 } from "./_common.ts";
 import { toSystemError } from "./_errors.ts";
 
+// Bits of #flags.
+const STARTED = 1;
+const PAUSED = 2;
+const RAW_PAUSED = 4;
+const END_HELD = 8;
+const READ_ENDED = 16;
+const NEED_DRAIN = 32;
+const FIN_REQUESTED = 64;
+const WRITE_ENDED = 128;
+const CLOSING = 256;
+const ABORTED = 512;
+const CLOSED = 1024;
+const CLOSE_EMITTED = 2048;
+
 /** Bun's `Socket`, as far as used here. */
 export interface BunRawSocket {
   data: BunSocket | undefined;
@@ -53,43 +67,122 @@ export interface BunHandlers {
  */
 export class BunSocket implements Socket {
   /** Bun gives a new buffer per `data` call. */
-  readonly sharedChunks = false;
+  get sharedChunks(): boolean {
+    return false;
+  }
   /** `terminate()` sends RST. */
-  readonly canReset = true;
+  get canReset(): boolean {
+    return true;
+  }
   #raw: BunRawSocket;
   #handlers: SocketHandlers = NOOP_HANDLERS;
-  #started = false;
-  /** The peer's address. */
-  readonly remoteAddr: NetAddr;
-  /** Our side's address. */
-  readonly localAddr: NetAddr;
+  /** Boolean state, one bit each (accessors below): an idle connection stays small. */
+  #flags = 0;
+  // Bun forgets the addresses once the socket is closed: they are read at
+  // once, and the NetAddr objects are built on first use.
+  #remoteHost: string;
+  #remotePort: number;
+  #remote: NetAddr | undefined;
+  #local: NetAddr | undefined;
   // read side
-  #paused = false;
-  #rawPaused = false;
   #held: Uint8Array[] | undefined;
-  #endHeld = false;
-  #readEnded = false;
-  // write side
-  #queue = new ChunkQueue();
+  // write side: the queue exists only while the kernel refuses bytes
+  #queue: ChunkQueue | undefined;
   #corks = 0;
-  #needDrain = false;
-  #finRequested = false;
-  #writeEnded = false;
   // lifetime
-  #closing = false;
-  #aborted = false;
-  #closed = false;
-  #closeEmitted = false;
   #error: Error | undefined;
   #linger: ReturnType<typeof setTimeout> | undefined;
+
+  get #started(): boolean {
+    return (this.#flags & STARTED) !== 0;
+  }
+  set #started(on: boolean) {
+    this.#flags = on ? this.#flags | STARTED : this.#flags & ~STARTED;
+  }
+  get #paused(): boolean {
+    return (this.#flags & PAUSED) !== 0;
+  }
+  set #paused(on: boolean) {
+    this.#flags = on ? this.#flags | PAUSED : this.#flags & ~PAUSED;
+  }
+  get #rawPaused(): boolean {
+    return (this.#flags & RAW_PAUSED) !== 0;
+  }
+  set #rawPaused(on: boolean) {
+    this.#flags = on ? this.#flags | RAW_PAUSED : this.#flags & ~RAW_PAUSED;
+  }
+  get #endHeld(): boolean {
+    return (this.#flags & END_HELD) !== 0;
+  }
+  set #endHeld(on: boolean) {
+    this.#flags = on ? this.#flags | END_HELD : this.#flags & ~END_HELD;
+  }
+  get #readEnded(): boolean {
+    return (this.#flags & READ_ENDED) !== 0;
+  }
+  set #readEnded(on: boolean) {
+    this.#flags = on ? this.#flags | READ_ENDED : this.#flags & ~READ_ENDED;
+  }
+  get #needDrain(): boolean {
+    return (this.#flags & NEED_DRAIN) !== 0;
+  }
+  set #needDrain(on: boolean) {
+    this.#flags = on ? this.#flags | NEED_DRAIN : this.#flags & ~NEED_DRAIN;
+  }
+  get #finRequested(): boolean {
+    return (this.#flags & FIN_REQUESTED) !== 0;
+  }
+  set #finRequested(on: boolean) {
+    this.#flags = on ? this.#flags | FIN_REQUESTED : this.#flags & ~FIN_REQUESTED;
+  }
+  get #writeEnded(): boolean {
+    return (this.#flags & WRITE_ENDED) !== 0;
+  }
+  set #writeEnded(on: boolean) {
+    this.#flags = on ? this.#flags | WRITE_ENDED : this.#flags & ~WRITE_ENDED;
+  }
+  get #closing(): boolean {
+    return (this.#flags & CLOSING) !== 0;
+  }
+  set #closing(on: boolean) {
+    this.#flags = on ? this.#flags | CLOSING : this.#flags & ~CLOSING;
+  }
+  get #aborted(): boolean {
+    return (this.#flags & ABORTED) !== 0;
+  }
+  set #aborted(on: boolean) {
+    this.#flags = on ? this.#flags | ABORTED : this.#flags & ~ABORTED;
+  }
+  get #closed(): boolean {
+    return (this.#flags & CLOSED) !== 0;
+  }
+  set #closed(on: boolean) {
+    this.#flags = on ? this.#flags | CLOSED : this.#flags & ~CLOSED;
+  }
+  get #closeEmitted(): boolean {
+    return (this.#flags & CLOSE_EMITTED) !== 0;
+  }
+  set #closeEmitted(on: boolean) {
+    this.#flags = on ? this.#flags | CLOSE_EMITTED : this.#flags & ~CLOSE_EMITTED;
+  }
 
   /** Wraps a Bun socket and stores itself in `raw.data`. */
   constructor(raw: BunRawSocket) {
     this.#raw = raw;
     raw.data = this;
-    // Bun forgets the addresses once the socket is closed: read them now.
-    this.remoteAddr = netAddr(raw.remoteAddress, raw.remotePort);
-    this.localAddr = netAddr(raw.localAddress, raw.localPort);
+    this.#remoteHost = sharedHost(raw.remoteAddress);
+    this.#remotePort = raw.remotePort;
+    this.#local = localAddr(raw.localAddress, raw.localPort);
+  }
+
+  /** The peer's address. */
+  get remoteAddr(): NetAddr {
+    return this.#remote ??= netAddr(this.#remoteHost, this.#remotePort);
+  }
+
+  /** Our side's address. */
+  get localAddr(): NetAddr {
+    return this.#local!;
   }
 
   /**
@@ -132,7 +225,7 @@ export class BunSocket implements Socket {
 
   /** Bytes queued and not yet taken by the kernel. */
   get writableLength(): number {
-    return this.#queue.byteLength;
+    return this.#queue?.byteLength ?? 0;
   }
 
   /** Starts event delivery; callable once. */
@@ -178,13 +271,15 @@ export class BunSocket implements Socket {
   /** Writes now what the kernel takes, queues the rest; false at 64 KiB queued. */
   write(chunk: Uint8Array): boolean {
     if (this.#closed || this.#finRequested) return false;
-    const queue = this.#queue;
-    if (queue.isEmpty && this.#corks === 0 && chunk.byteLength > 0) {
+    let queue = this.#queue;
+    if ((queue === undefined || queue.isEmpty) && this.#corks === 0 && chunk.byteLength > 0) {
       const n = this.#raw.write(chunk);
       if (n === chunk.byteLength) return true;
       if (n < 0) return false; // closed under us; `close` follows
+      queue ??= this.#queue = new ChunkQueue();
       queue.push(n === 0 ? chunk : chunk.subarray(n));
     } else {
+      queue ??= this.#queue = new ChunkQueue();
       queue.push(chunk);
     }
     if (queue.byteLength < WRITE_HIGH_WATER_MARK) return true;
@@ -230,7 +325,7 @@ export class BunSocket implements Socket {
   abort(): void {
     if (this.#closed) return;
     this.#aborted = true;
-    this.#queue.clear();
+    this.#queue = undefined;
     this.#raw.terminate();
   }
 
@@ -297,17 +392,20 @@ export class BunSocket implements Socket {
   #flush(): void {
     if (this.#closed) return;
     const queue = this.#queue;
-    while (!queue.isEmpty) {
-      const bytes = queue.peek(MAX_GATHER);
-      const n = this.#raw.write(bytes);
-      if (n > 0) queue.consume(n);
-      if (n < bytes.byteLength) return; // Bun calls `drain` when writable again
+    if (queue !== undefined) {
+      while (!queue.isEmpty) {
+        const bytes = queue.peek(MAX_GATHER);
+        const n = this.#raw.write(bytes);
+        if (n > 0) queue.consume(n);
+        if (n < bytes.byteLength) return; // Bun calls `drain` when writable again
+      }
+      this.#queue = undefined;
     }
     if (this.#needDrain) {
       this.#needDrain = false;
       const error = callSafely(() => this.#handlers.drain());
       if (error !== undefined) return this.#fail(error);
-      if (!queue.isEmpty || this.#closed) return;
+      if (this.#queue !== undefined || this.#closed) return;
     }
     if (this.#finRequested && !this.#writeEnded) {
       this.#writeEnded = true;
@@ -329,7 +427,7 @@ export class BunSocket implements Socket {
     if (this.#closed) return;
     this.#error ??= error;
     this.#aborted = true;
-    this.#queue.clear();
+    this.#queue = undefined;
     this.#raw.end();
   }
 
@@ -346,7 +444,7 @@ export class BunSocket implements Socket {
       this.#readEnded = true;
       this.#endHeld = true;
     }
-    this.#queue.clear();
+    this.#queue = undefined;
     if (this.#started) this.#finishClose();
   }
 
@@ -361,4 +459,26 @@ export class BunSocket implements Socket {
     const error = callSafely(() => handlers.close(this.#error));
     if (error !== undefined) rethrowLater(error);
   }
+}
+
+/**
+ * Bun returns a new string per `remoteAddress` read; clients often share an
+ * address, so the last one is kept and reused while it matches.
+ */
+let lastHost = "";
+function sharedHost(host: string | undefined): string {
+  if (host === undefined) return "";
+  if (host === lastHost) return lastHost;
+  return lastHost = host;
+}
+
+/**
+ * The local address of accepted sockets is nearly always the listener's:
+ * the last one built is shared while it matches (NetAddr is never mutated).
+ */
+let lastLocal: NetAddr | undefined;
+function localAddr(hostname: string | undefined, port: number | undefined): NetAddr {
+  const last = lastLocal;
+  if (last !== undefined && last.hostname === (hostname ?? "") && last.port === (port ?? 0)) return last;
+  return lastLocal = Object.freeze(netAddr(hostname, port));
 }

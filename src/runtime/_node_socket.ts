@@ -65,7 +65,9 @@ function ownerOf(raw: NodeRawSocket): NodeSocket {
  */
 export class NodeSocket implements Socket {
   /** Node hands out a new buffer per read. */
-  readonly sharedChunks = false;
+  get sharedChunks(): boolean {
+    return false;
+  }
   /** True where `resetAndDestroy` exists (Node 16.17+, Deno, Bun). */
   readonly canReset: boolean;
   #raw: NodeRawSocket;

@@ -100,3 +100,15 @@ export function latin1Bytes(s: string): Uint8Array {
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
+
+/**
+ * The value of header `name` (lowercase), repeated lines joined with ", "
+ * as `Headers.get` does; null when absent.
+ */
+export function headerField(rawHeaders: [string, string][], name: string): string | null {
+  let value: string | null = null;
+  for (const [n, v] of rawHeaders) {
+    if (n.length === name.length && n.toLowerCase() === name) value = value === null ? v : `${value}, ${v}`;
+  }
+  return value;
+}

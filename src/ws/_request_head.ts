@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isFieldValue, isToken } from "./_http.ts";
+import { headerField, isFieldValue, isToken } from "./_http.ts";
 import { checkUpgrade } from "./_upgrade.ts";
 import { WsHandshakeError } from "./errors.ts";
 import type { HttpRequest } from "./handshake.ts";
@@ -37,7 +37,6 @@ export function parseHead(head: string): HttpRequest {
       `Received HTTP/${major}.${minor}; only HTTP/1.x is served here`,
     );
   }
-  const headers = new Headers();
   const rawHeaders: [string, string][] = [];
   let hosts = 0;
   for (let i = 1; i < lines.length; i++) {
@@ -50,7 +49,6 @@ export function parseHead(head: string): HttpRequest {
     }
     const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
     if (!isFieldValue(value)) throw malformed(`control character in header ${name}`);
-    headers.append(name, value);
     rawHeaders.push([name, value]);
     if (name.length === 4 && name.toLowerCase() === "host") hosts++;
   }
@@ -68,16 +66,21 @@ export function parseHead(head: string): HttpRequest {
     const q = target.indexOf("?");
     if (q >= 0) path = target.slice(0, q), query = target.slice(q + 1);
   }
+  // The Headers object is built only when asked for: most handshakes never
+  // read it, and it is the largest part of a request's garbage.
+  let headers: Headers | undefined;
   const request: HttpRequest = {
     method,
     target,
     path,
     query,
     httpVersion: `${major}.${minor}`,
-    headers,
+    get headers(): Headers {
+      return headers ??= toHeaders(rawHeaders);
+    },
     rawHeaders,
-    host: headers.get("host") ?? undefined,
-    origin: headers.get("origin") ?? undefined,
+    host: headerField(rawHeaders, "host") ?? undefined,
+    origin: headerField(rawHeaders, "origin") ?? undefined,
     webSocket: undefined,
   };
   // HTTP/1.1 needs exactly one Host (RFC 9112 §3.2).
@@ -102,4 +105,10 @@ export function parseHead(head: string): HttpRequest {
 function withRequest(err: WsHandshakeError, request: HttpRequest): WsHandshakeError {
   err.request = request;
   return err;
+}
+
+function toHeaders(rawHeaders: [string, string][]): Headers {
+  const headers = new Headers();
+  for (const [name, value] of rawHeaders) headers.append(name, value);
+  return headers;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { hasToken, isToken, splitList } from "./_http.ts";
+import { hasToken, headerField, isToken, splitList } from "./_http.ts";
 import { WsHandshakeError } from "./errors.ts";
 import { parseExtensions } from "./extensions.ts";
 import type { HttpRequest, WebSocketOffer } from "./handshake.ts";
@@ -22,7 +22,8 @@ function bad(code: ConstructorParameters<typeof WsHandshakeError>[0], message: s
  * throws {@linkcode WsHandshakeError} for an invalid upgrade request.
  */
 export function checkUpgrade(request: HttpRequest): WebSocketOffer | undefined {
-  const h = request.headers;
+  const raw = request.rawHeaders;
+  const h = { get: (name: string) => headerField(raw, name) };
   if (!hasToken(h.get("upgrade"), "websocket")) return undefined;
   if (request.method !== "GET") {
     throw new WsHandshakeError(

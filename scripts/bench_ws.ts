@@ -33,6 +33,21 @@
  *                     used more is measured again, twice at most (default 25)
  *   --build           build the npm package first (node "ours" runs npm/esm/cli.js)
  *   --validate        harness check: the peer also plays "ours" (ratio ≈ 1.0)
+ *   --deflate         also the permessage-deflate section (--deflate-only: just it):
+ *                     50 conns x 8 in flight of a 256-byte JSON text, compressed both
+ *                     ways (the client offers client_no_context_takeover so each
+ *                     request is one precompressed frame; the server inflates it and
+ *                     compresses its echo, with context takeover unless it declines),
+ *                     from the C load generator built with -DLOADGEN_ZLIB -lz into
+ *                     bench_results/loadgen_zlib (mode ws-deflate: echoes inflated and
+ *                     checked; needs zlib1g-dev); then RSS per connection after 1000
+ *                     connections each echoed one compressed message (Deno client
+ *                     scripts/bench/ws_deflate_load.ts). Peers:
+ *                     `ws` with perMessageDeflate (scripts/bench/ws_deflate_echo_node.mjs),
+ *                     Bun.serve perMessageDeflate (scripts/bench/ws_deflate_echo_bun.ts);
+ *                     Deno's native server cannot compress, so Deno has no peer. Ours
+ *                     runs twice: defaults (context takeover) and
+ *                     --deflate-no-context-takeover (no zlib state per connection).
  *
  * When the CLI has no `ws-echo` command yet, only the peers are measured.
  * Every child is killed on exit, error or Ctrl-C.
@@ -135,6 +150,8 @@ interface Options {
   maxOtherCpu: number;
   build: boolean;
   validate: boolean;
+  deflate: boolean;
+  deflateOnly: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -148,6 +165,8 @@ function parseOptions(argv: string[]): Options {
     maxOtherCpu: 25,
     build: false,
     validate: false,
+    deflate: false,
+    deflateOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -160,6 +179,8 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--cases") o.cases = listOption(argv[++i], ["small", "large"], a);
     else if (a === "--build") o.build = true;
     else if (a === "--validate") o.validate = true;
+    else if (a === "--deflate") o.deflate = true;
+    else if (a === "--deflate-only") o.deflate = o.deflateOnly = true;
     else if (a === "--help" || a === "-h") {
       console.log(fs.readFileSync(fileURLToPath(import.meta.url), "utf8").split(" */")[0]);
       process.exit(0);
@@ -424,6 +445,135 @@ async function idle(
 
 // ---------------------------------------------------------------- main
 
+// ---------------------------------------------------------------- deflate
+
+const DEFLATE_PEERS: Record<Runtime, string[] | null> = {
+  deno: null, // Deno.upgradeWebSocket has no permessage-deflate
+  bun: [BUN, "scripts/bench/ws_deflate_echo_bun.ts", ...HOST],
+  node: [NODE, "scripts/bench/ws_deflate_echo_node.mjs", ...HOST],
+};
+const DEFLATE_PEER_NAME: Record<Runtime, string> = {
+  deno: "(none)",
+  bun: "Bun.serve perMessageDeflate",
+  node: "ws perMessageDeflate",
+};
+const DEFLATE_CONNS = 50, DEFLATE_INFLIGHT = 8, DEFLATE_MEM_CONNS = 1000;
+
+const LOADGEN_ZLIB = path.join(ROOT, "bench_results", "loadgen_zlib");
+
+/** Compiles the load generator with its ws-deflate mode (-DLOADGEN_ZLIB -lz). */
+function buildLoadgenZlib(): void {
+  const src = path.join(ROOT, "scripts", "loadgen", "loadgen.c");
+  if (fs.existsSync(LOADGEN_ZLIB) && fs.statSync(LOADGEN_ZLIB).mtimeMs >= fs.statSync(src).mtimeMs) return;
+  fs.mkdirSync(path.dirname(LOADGEN_ZLIB), { recursive: true });
+  const r = spawnSync("gcc", ["-O2", "-Wall", "-DLOADGEN_ZLIB", "-o", LOADGEN_ZLIB, src, "-lz"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`gcc -DLOADGEN_ZLIB ... -lz failed (zlib1g-dev missing?): ${r.stderr}`);
+}
+
+/**
+ * Starts the server `argv`, runs a client against it (the C load generator's
+ * ws-deflate mode, or with `mem` the Deno client of scripts/bench/ws_deflate_load.ts)
+ * and returns the client's JSON line.
+ */
+async function deflateRun(argv: string[], extra: (pid: number) => string[], timeoutMs: number, mem = false): Promise<Record<string, any>> {
+  const server = await startServer(argv);
+  try {
+    const where = ["--host", server.host, "--port", String(server.port), ...extra(server.pid)];
+    const r = mem
+      ? spawnSync(DENO, ["run", "-A", "scripts/bench/ws_deflate_load.ts", ...where], { cwd: ROOT, encoding: "utf8", timeout: timeoutMs })
+      : spawnSync(LOADGEN_ZLIB, ["ws-deflate", ...where], { cwd: ROOT, encoding: "utf8", timeout: timeoutMs });
+    const line = (r.stdout ?? "").trim().split("\n").pop() ?? "";
+    try {
+      return JSON.parse(line);
+    } catch {
+      throw new Error(`deflate load client gave no result: ${r.stderr?.slice(-500)}`);
+    }
+  } finally {
+    await stop(server.child);
+  }
+}
+
+/** Compressed echo msgs/s and memory per connection with compression on, ours vs each runtime's peer. */
+async function deflateSection(o: Options): Promise<void> {
+  buildLoadgenZlib();
+  const out: string[][] = [];
+  for (const runtime of o.runtimes) {
+    type DSide = Side | "shared";
+    const sides: [DSide, string[] | null][] = [
+      ["peer", DEFLATE_PEERS[runtime]],
+      ["ours", SERVERS[runtime].ours([])],
+      ["shared", SERVERS[runtime].ours(["--deflate-no-context-takeover"])],
+    ];
+    const rates: Record<DSide, number[]> = { peer: [], ours: [], shared: [] };
+    const mem: Record<DSide, number | null> = { peer: null, ours: null, shared: null };
+    for (let i = 0; i < o.repeat; i++) {
+      for (const [side, argv] of i % 2 ? [...sides].reverse() : sides) {
+        if (argv === null) continue;
+        process.stderr.write(`  ${runtime} deflate ${side} run ${i + 1}/${o.repeat} ... `);
+        try {
+          await waitForQuietHost(o.maxOtherCpu);
+          const r = await deflateRun(argv, (pid) => [
+            "--conns", String(DEFLATE_CONNS), "--inflight", String(DEFLATE_INFLIGHT), "--pid", String(pid),
+            "--duration", String(o.duration), "--warmup", String(o.warmup), "--size", "256",
+          ], (o.duration + o.warmup + 30) * 1000);
+          if (r.errors || r.bad_msgs || !r.msgs || !r.compressed) throw new Error(JSON.stringify(r));
+          rates[side].push(r.msgs_per_s);
+          process.stderr.write(
+            `${fmtRate(r.msgs_per_s)} msgs/s, ${(r.bytes_per_s / r.msgs_per_s).toFixed(0)} B/echo on the wire, ` +
+              `CPU% server ${r.server_cpu_pct.toFixed(0)}, loadgen ${r.loadgen_cpu_pct.toFixed(0)}, ` +
+              `other ${r.other_cpu_pct.toFixed(0)}\n`,
+          );
+        } catch (e) {
+          process.stderr.write(`FAILED ${(e as Error).message}\n`);
+        }
+      }
+    }
+    for (const [side, argv] of sides) {
+      if (argv === null) continue;
+      try {
+        const r = await deflateRun(argv, (pid) => ["--mem-conns", String(DEFLATE_MEM_CONNS), "--pid", String(pid)], 120_000, true);
+        if (r.compressedFirst === DEFLATE_MEM_CONNS) mem[side] = r.kibPerConn;
+        process.stderr.write(`  ${runtime} deflate ${side} memory: ${r.kibPerConn?.toFixed(1)} KiB/conn\n`);
+      } catch (e) {
+        process.stderr.write(`  ${runtime} deflate ${side} memory FAILED ${(e as Error).message}\n`);
+      }
+    }
+    const peer = median(rates.peer), ours = median(rates.ours), shared = median(rates.shared);
+    const range = (xs: number[]) => xs.length ? `${fmtRate(Math.min(...xs))}-${fmtRate(Math.max(...xs))}` : "-";
+    out.push([
+      runtime,
+      DEFLATE_PEER_NAME[runtime],
+      peer ? `${fmtRate(peer)} (${range(rates.peer)})` : "-",
+      ours ? `${fmtRate(ours)} (${range(rates.ours)})` : "-",
+      peer && ours ? `${(ours / peer).toFixed(2)}x` : "-",
+      shared ? `${fmtRate(shared)} (${range(rates.shared)})` : "-",
+      mem.peer === null ? "-" : mem.peer.toFixed(1),
+      mem.ours === null ? "-" : mem.ours.toFixed(1),
+      mem.shared === null ? "-" : mem.shared.toFixed(1),
+    ]);
+  }
+  console.log(
+    `\npermessage-deflate echo: ${DEFLATE_CONNS} conns x ${DEFLATE_INFLIGHT} in flight, 256-byte JSON text compressed both ways ` +
+      `(median of ${o.repeat} x ${o.duration} s, range in brackets); memory = server RSS growth per connection ` +
+      `after ${DEFLATE_MEM_CONNS} connections each echoed one compressed message; "no-ctx" = ours with ` +
+      "--deflate-no-context-takeover (shared zlib state, as Bun's default shared compressor)",
+  );
+  console.log(table(
+    [
+      "runtime",
+      "peer",
+      "peer msgs/s",
+      "ours msgs/s",
+      "ours/peer",
+      "ours no-ctx msgs/s",
+      "peer KiB/conn",
+      "ours KiB/conn",
+      "ours no-ctx KiB/conn",
+    ],
+    out,
+  ));
+}
+
 async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2));
   buildLoadgen();
@@ -442,6 +592,10 @@ async function main(): Promise<number> {
     if (why) console.error(`${rt}: ours not measured: ${why}; peers only`);
   }
 
+  if (o.deflate) {
+    await deflateSection(o);
+    if (o.deflateOnly) return 0;
+  }
   const rows: Row[] = [];
   for (const runtime of o.runtimes) {
     for (const c of o.cases) rows.push(await throughput(runtime, c, o));

@@ -38,6 +38,15 @@
  *     length and content sent (content: all of a small message, the head and
  *     tail of every piece of a large one). A ping gets its pong; a close frame
  *     or a protocol error counts as an error.
+ *   loadgen ws-deflate --port P [--conns 50] [--inflight 8] [--size 256]
+ *     Only in a build with -DLOADGEN_ZLIB ... -lz (scripts/bench_ws.ts --deflate
+ *     does). As ws-small with permessage-deflate (RFC 7692): the upgrade offers
+ *     "permessage-deflate; client_no_context_takeover; client_max_window_bits"
+ *     (the 101 must accept it), so every request is the same precompressed
+ *     frame (RSV1) of a JSON-like text; echoes with RSV1 are inflated with a
+ *     stream per connection (the server may keep its context) and checked in
+ *     full; uncompressed echoes are checked as in ws-small. "compressed" in
+ *     the result counts echoes that came compressed.
  *   loadgen ws-idle --port P [--count 10000] [--hold 30] [--max-pending 256]
  *     As idle, but each connection is upgraded (at most `max-pending`
  *     connects and handshakes at a time) before it is held. When every
@@ -68,6 +77,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef LOADGEN_ZLIB
+#include <zlib.h>
+#endif
 
 #ifdef LOADGEN_TLS
 /* Built with -DLOADGEN_TLS ... -lssl -lcrypto (scripts/bench_tls.ts does), the
@@ -171,6 +184,7 @@ static struct opts parse_opts(int argc, char **argv) {
   if (argc < 2) usage();
   o.mode = argv[1];
   if (!strcmp(o.mode, "ws-large")) o.conns = 10, o.inflight = 4, o.size = 16384;
+  if (!strcmp(o.mode, "ws-deflate")) o.inflight = 8, o.size = 256;
   for (int i = 2; i < argc; i++) {
     const char *k = argv[i];
     if (i + 1 >= argc) usage();
@@ -694,6 +708,8 @@ static int run_idle(const struct opts *o) {
 
 static char ws_request[1024];
 static int ws_request_len;
+static int ws_deflate; /* ws-deflate mode (LOADGEN_ZLIB builds only) */
+static long ws_compressed; /* echoes that came with RSV1 */
 
 static void ws_build_request(const struct opts *o) {
   const char *h = o->host;
@@ -701,8 +717,11 @@ static void ws_build_request(const struct opts *o) {
   ws_request_len = snprintf(ws_request, sizeof ws_request,
                             "GET %s HTTP/1.1\r\nHost: %s%s%s:%d\r\nUpgrade: websocket\r\n"
                             "Connection: Upgrade\r\nSec-WebSocket-Key: " WS_KEY "\r\n"
-                            "Sec-WebSocket-Version: 13\r\n\r\n",
-                            o->path, v6 ? "[" : "", h, v6 ? "]" : "", o->port);
+                            "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                            o->path, v6 ? "[" : "", h, v6 ? "]" : "", o->port,
+                            ws_deflate ? "Sec-WebSocket-Extensions: permessage-deflate; "
+                                         "client_no_context_takeover; client_max_window_bits\r\n"
+                                       : "");
   if (ws_request_len >= (int)sizeof ws_request) {
     fprintf(stderr, "loadgen: --path too long\n");
     exit(2);
@@ -712,6 +731,7 @@ static void ws_build_request(const struct opts *o) {
 /* Checks a complete response head: status 101 and the expected accept value. */
 static int ws_response_ok(const char *head) {
   if (strncmp(head, "HTTP/1.1 101", 12)) return 0;
+  if (ws_deflate && !strcasestr(head, "\r\nSec-WebSocket-Extensions: permessage-deflate")) return 0;
   return strcasestr(head, "\r\nSec-WebSocket-Accept: " WS_ACCEPT "\r\n") != NULL;
 }
 
@@ -791,6 +811,11 @@ struct ws_conn {
   long pong_owed; /* bytes of a pong still to send (servers rarely ping) */
   long pong_sent;
   unsigned char pong[2 + 4 + 125];
+  int msg_deflated; /* the current message came with RSV1 */
+#ifdef LOADGEN_ZLIB
+  z_stream zs;      /* inflates the server's compressed echoes (its context kept) */
+  int zs_ready;
+#endif
 };
 
 static unsigned char *ws_payload;      /* what every message carries */
@@ -821,16 +846,70 @@ static void ws_build_frames(const struct opts *o) {
   for (long i = 0; i < ws_msg_size; i++)
     ws_payload[i] = ws_opcode == 1 ? (unsigned char)"abcdefghijklmnopqrstuvwxyz0123456789"[i % 36]
                                    : (unsigned char)(i % PATTERN_PERIOD);
+  unsigned char *body = ws_payload;
+  long body_len = ws_msg_size;
+#ifdef LOADGEN_ZLIB
+  if (ws_deflate) {
+    /* A JSON-like text, compressed once without context (client_no_context_takeover):
+     * deflate with a sync flush, the 00 00 ff ff tail removed (RFC 7692 7.2.1). */
+    char *text = malloc(ws_msg_size + 64);
+    long at = 0;
+    for (int k = 0; at < ws_msg_size; k++)
+      at += sprintf(text + at, "{\"seq\":%d,\"user\":\"alice\",\"text\":\"hello again\"}", k % 10);
+    memcpy(ws_payload, text, ws_msg_size);
+    free(text);
+    z_stream z = {0};
+    uLong cap = compressBound(ws_msg_size) + 16;
+    body = malloc(cap);
+    if (deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) die("deflateInit2");
+    z.next_in = ws_payload, z.avail_in = (uInt)ws_msg_size;
+    z.next_out = body, z.avail_out = (uInt)cap;
+    if (deflate(&z, Z_SYNC_FLUSH) != Z_OK || z.avail_in != 0) die("deflate");
+    body_len = (long)(cap - z.avail_out) - 4; /* strip 00 00 ff ff */
+    deflateEnd(&z);
+  }
+#endif
   unsigned char h[14];
-  int hl = ws_client_header(h, ws_opcode, ws_msg_size);
-  ws_frame_len = hl + ws_msg_size;
+  int hl = ws_client_header(h, ws_opcode, body_len);
+  if (ws_deflate) h[0] |= 0x40; /* RSV1: compressed (RFC 7692 6) */
+  ws_frame_len = hl + body_len;
   ws_frame_stream = malloc((size_t)(o->inflight + 1) * ws_frame_len);
   for (int k = 0; k <= o->inflight; k++) {
     unsigned char *f = ws_frame_stream + (size_t)k * ws_frame_len;
     memcpy(f, h, hl);
-    for (long i = 0; i < ws_msg_size; i++) f[hl + i] = ws_payload[i] ^ ws_mask[i & 3];
+    for (long i = 0; i < body_len; i++) f[hl + i] = body[i] ^ ws_mask[i & 3];
   }
+  if (body != ws_payload) free(body);
 }
+
+#ifdef LOADGEN_ZLIB
+/* Inflates a piece of a compressed echo (and, at its end, the 00 00 ff ff tail)
+ * and checks it against the payload at the message's offset. Returns 0 if bad. */
+static int ws_inflate_piece(struct ws_conn *c, const unsigned char *p, long n, int end) {
+  static const unsigned char tail[4] = {0, 0, 0xff, 0xff};
+  static unsigned char out[READ_BUF];
+  if (!c->zs_ready) {
+    if (inflateInit2(&c->zs, -15) != Z_OK) die("inflateInit2");
+    c->zs_ready = 1;
+  }
+  int ok = 1;
+  for (int part = 0; part < (end ? 2 : 1); part++) {
+    c->zs.next_in = (unsigned char *)(part ? tail : p);
+    c->zs.avail_in = (uInt)(part ? 4 : n);
+    do {
+      c->zs.next_out = out, c->zs.avail_out = sizeof out;
+      int r = inflate(&c->zs, Z_SYNC_FLUSH);
+      if (r != Z_OK && r != Z_BUF_ERROR) return 0;
+      long got = (long)(sizeof out - c->zs.avail_out);
+      if (got > 0) {
+        if (c->msg_len + got > ws_msg_size || memcmp(out, ws_payload + c->msg_len, got)) ok = 0;
+        c->msg_len += got;
+      }
+    } while (c->zs.avail_out == 0);
+  }
+  return ok;
+}
+#endif
 
 /* Checks a piece of an echoed message that starts at message offset `off`. */
 static int ws_piece_ok(const unsigned char *p, long off, long n) {
@@ -869,14 +948,16 @@ static long ws_scan(struct ws_conn *c, const unsigned char *buf, long n) {
         for (int b = 2; b < 10; b++) len = (len << 8) | c->hdr[b];
       }
       c->hdr_have = 0;
-      if (rsv || (c->hdr[1] & 0x80) || len < 0) return -1; /* no extension; masked server frame */
+      /* RSV1 only with permessage-deflate, on the first frame of a message (RFC 7692 6.1) */
+      int deflated = rsv == 0x40 && ws_deflate && (op == 1 || op == 2);
+      if ((rsv && !deflated) || (c->hdr[1] & 0x80) || len < 0) return -1; /* masked server frame */
       if (op >= 8) {
         if (!fin || len > 125 || (op != 9 && op != 10)) return -1; /* close (8) or bad control */
         c->in_control = 1, c->control_op = op, c->control_len = 0, c->payload_left = len;
         if (op == 9) ws_pings++;
       } else {
         if (op == 0 ? !c->in_msg : (op > 2 || c->in_msg)) return -1;
-        if (op != 0) c->msg_op = op, c->msg_len = 0, c->in_msg = 1;
+        if (op != 0) c->msg_op = op, c->msg_len = 0, c->in_msg = 1, c->msg_deflated = deflated;
         else ws_fragmented++;
         c->in_control = 0, c->frame_fin = fin != 0, c->payload_left = len;
       }
@@ -885,6 +966,10 @@ static long ws_scan(struct ws_conn *c, const unsigned char *buf, long n) {
     if (c->in_control) {
       memcpy(c->control + c->control_len, p, take);
       c->control_len += (int)take;
+    } else if (c->msg_deflated) {
+#ifdef LOADGEN_ZLIB
+      if (!ws_inflate_piece(c, p, take, c->frame_fin && take == c->payload_left)) ws_bad_msgs++;
+#endif
     } else if (take > 0) {
       if (!ws_piece_ok(p, c->msg_len, take)) ws_bad_msgs++;
       c->msg_len += take;
@@ -897,6 +982,7 @@ static long ws_scan(struct ws_conn *c, const unsigned char *buf, long n) {
         c->in_control = 0;
       } else if (c->frame_fin) {
         if (c->msg_op != ws_opcode || c->msg_len != ws_msg_size) ws_bad_msgs++;
+        if (c->msg_deflated) ws_compressed++;
         c->in_msg = 0, c->frame_fin = 0;
         done++;
       }
@@ -1023,6 +1109,7 @@ static int run_ws(const struct opts *o) {
          o->mode, o->conns, o->inflight, ws_msg_size, ws_opcode, wall, ws_msgs_total - msgs_a,
          (ws_msgs_total - msgs_a) / wall, (ws_bytes_total - bytes_a) / wall, ws_bad_msgs,
          ws_errors, ws_pings, ws_fragmented);
+  if (ws_deflate) printf("\"compressed\":%ld,", ws_compressed);
   print_cpu(&cpu_a, &cpu_b);
   printf("}\n");
   return ws_errors || ws_bad_msgs || ws_msgs_total == 0 ? 1 : 0;
@@ -1160,6 +1247,15 @@ int main(int argc, char **argv) {
   if (!strcmp(o.mode, "bulk")) return run_bulk(&o);
   if (!strcmp(o.mode, "idle")) return run_idle(&o);
   if (!strcmp(o.mode, "ws-small") || !strcmp(o.mode, "ws-large")) return run_ws(&o);
+  if (!strcmp(o.mode, "ws-deflate")) {
+#ifdef LOADGEN_ZLIB
+    ws_deflate = 1;
+    return run_ws(&o);
+#else
+    fprintf(stderr, "loadgen: ws-deflate needs a build with -DLOADGEN_ZLIB ... -lz\n");
+    return 2;
+#endif
+  }
   if (!strcmp(o.mode, "ws-idle")) return run_ws_idle(&o);
   usage();
   return 2;

@@ -23,6 +23,16 @@ Options:
                          (default 67108864, 64 MiB)
   --max-connections N    1-100000 (default 1000)
   --ping-interval S      heartbeat: ping after S seconds of silence, 0 = off (default 30)
+  --deflate              accept permessage-deflate (RFC 7692) offers (the default)
+  --no-deflate           decline permessage-deflate: every message goes uncompressed
+  --deflate-threshold BYTES
+                         messages shorter than this are echoed uncompressed (default 64)
+  --deflate-window-bits N
+                         LZ77 window (9-15) of both directions; larger compresses
+                         better and costs more memory per connection (default 12)
+  --deflate-no-context-takeover
+                         compress every message on its own, both directions: no
+                         zlib state per connection, larger output
   --help                 this text
 
 Every text or binary message is sent back as it came, with the same type;
@@ -33,6 +43,7 @@ every WebSocket with 1001 and exit.
 Examples:
   netstreams ws-echo --port 9001
   netstreams ws-echo --hostname 127.0.0.1 --port 0 --max-payload 16777216
+  netstreams ws-echo --port 9001 --deflate --deflate-threshold 0 --deflate-window-bits 15
 `;
 
 const SPEC = {
@@ -41,6 +52,11 @@ const SPEC = {
   "max-payload": { type: "string" },
   "max-connections": { type: "string" },
   "ping-interval": { type: "string" },
+  deflate: { type: "boolean" },
+  "no-deflate": { type: "boolean" },
+  "deflate-threshold": { type: "string" },
+  "deflate-window-bits": { type: "string" },
+  "deflate-no-context-takeover": { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -56,7 +72,17 @@ export async function wsEcho(argv: string[]): Promise<number> {
   const hosts = (options.hostname as string[] | undefined) ?? ["0.0.0.0"];
   const maxPayload = intOption(options, "max-payload", 0, 2 ** 31) ?? 64 * 1024 * 1024;
   const pingSeconds = intOption(options, "ping-interval", 0, 86_400) ?? 30;
+  if (options.deflate && options["no-deflate"]) throw new UsageError("Use either --deflate or --no-deflate");
+  const bits = intOption(options, "deflate-window-bits", 9, 15);
+  const perMessageDeflate = options["no-deflate"] ? false : {
+    threshold: intOption(options, "deflate-threshold", 0, 2 ** 31),
+    serverMaxWindowBits: bits,
+    clientMaxWindowBits: bits,
+    serverNoContextTakeover: options["deflate-no-context-takeover"] === true,
+    clientNoContextTakeover: options["deflate-no-context-takeover"] === true,
+  };
   const server = await serveWs({
+    perMessageDeflate,
     listen: hosts.map((hostname) => ({ hostname, port })),
     maxPayload,
     maxConnections: intOption(options, "max-connections", 1, 100_000),

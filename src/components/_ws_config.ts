@@ -72,6 +72,15 @@ export function applyWsConfig(c: WsConfigTarget, setting: string, value: string)
     }
     case "waitforcloseresponse":
       return s.set({ waitForCloseResponse: parseBool(setting, value) });
+    // permessage-deflate (RFC 7692); new connections negotiate with the new policy.
+    case "enablepermessagedeflate":
+      return s.set({ perMessageDeflate: parseBool(setting, value) });
+    case "permessagedeflatethreshold":
+      return s.set({ perMessageDeflate: { threshold: int(setting, value, 0, 2 ** 31) } });
+    case "permessagedeflatewindowbits": {
+      const bits = int(setting, value, 9, 15);
+      return s.set({ perMessageDeflate: { serverMaxWindowBits: bits, clientMaxWindowBits: bits } });
+    }
     case "loglevel":
       c.logLevel = int(setting, value, 0, 3);
       return;
@@ -100,6 +109,12 @@ export function readWsConfig(c: WsConfigTarget, setting: string): string {
       return String(index === undefined ? 0 : c.messageLength.get(index) ?? 0);
     case "waitforcloseresponse":
       return String(s.waitForCloseResponse);
+    case "enablepermessagedeflate":
+      return String(s.perMessageDeflate !== false);
+    case "permessagedeflatethreshold":
+      return String(s.perMessageDeflate === false ? 0 : s.perMessageDeflate.threshold);
+    case "permessagedeflatewindowbits":
+      return String(s.perMessageDeflate === false ? 0 : s.perMessageDeflate.serverMaxWindowBits);
     case "loglevel":
       return String(c.logLevel);
     default:

@@ -193,7 +193,13 @@ export class WsServer extends EventTarget implements AsyncDisposable {
       this.#files.get(connectionId)?.abort(new DOMException("Interrupted", "AbortError"));
     });
   }
-  /** `config("Name=Value")` sets, `config("Name")` reads a setting (reference: Config). */
+  /**
+   * `config("Name=Value")` sets, `config("Name")` reads a setting (reference:
+   * Config). permessage-deflate: `EnablePermessageDeflate` (default true:
+   * browsers' offers are accepted), `PermessageDeflateThreshold` (bytes,
+   * default 64) and `PermessageDeflateWindowBits` (9-15 for both
+   * directions, default 12); they apply to connections opened afterwards.
+   */
   config(setting: string): Promise<string> {
     return attempt(() => {
       const eq = setting.indexOf("=");

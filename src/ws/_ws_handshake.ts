@@ -18,6 +18,10 @@ import {
 import { bodyLength, exchange } from "./_http_exchange.ts";
 import { pickProtocol, WebSocketOpenRequest } from "./open_request.ts";
 import { feedFrames, log } from "./_ws_receive.ts";
+import { contextBudget, DeflateSession, deflateEngine, policyFor } from "./_ws_deflate.ts";
+import { NotSupportedError } from "../runtime/errors.ts";
+import { formatExtensions } from "./extensions.ts";
+import { negotiatePerMessageDeflate } from "./permessage_deflate.ts";
 import { CLOSING, CONNECTING, OPEN } from "./_ws_state.ts";
 import type { WebSocketConnection } from "./ws_connection.ts";
 
@@ -185,10 +189,14 @@ function open(
         }`,
       );
     }
+    const extensions = negotiate(ws, request);
     bytes = headers === undefined
-      ? switchingProtocols(offer.key, protocol)
-      : buildAcceptResponse({ key: offer.key, protocol, headers });
+      ? switchingProtocols(offer.key, protocol, extensions)
+      : buildAcceptResponse({ key: offer.key, protocol, headers, extensions });
   } catch (error) {
+    ws._pmd?.close();
+    ws._pmd = undefined;
+    ws._ext = "";
     ws._host.report(error, ws);
     return refuse(ws, 500, [], "");
   }
@@ -225,11 +233,33 @@ const encoder = new TextEncoder();
  * The usual 101 response (no extra headers) built directly: the key and
  * the protocol were validated with the request (a token the client offered).
  */
-function switchingProtocols(key: string, protocol: string | undefined): Uint8Array {
+function switchingProtocols(key: string, protocol: string | undefined, extensions: string | undefined): Uint8Array {
   let s = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
     `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n`;
   if (protocol !== undefined) s += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
+  if (extensions !== undefined) s += `Sec-WebSocket-Extensions: ${extensions}\r\n`;
   return encoder.encode(s + "\r\n");
+}
+
+/**
+ * permessage-deflate (RFC 7692 §7.1): accepts the first acceptable offer
+ * under the server's policy, sets up the session's state and returns the
+ * `Sec-WebSocket-Extensions` value, or undefined when none is accepted.
+ */
+function negotiate(ws: WebSocketConnection, request: HttpRequest): string | undefined {
+  const policy = ws._host.s.perMessageDeflate;
+  const offers = request.webSocket!.extensions;
+  if (policy === false || offers.length === 0) return undefined;
+  const budget = contextBudget(ws._host);
+  const agreed = negotiatePerMessageDeflate(offers, policyFor(policy, budget));
+  if (agreed === undefined) return undefined;
+  const engine = deflateEngine();
+  if (engine instanceof NotSupportedError) {
+    log(ws, () => `Declined permessage-deflate for ${ws.id}: ${engine.message}`);
+    return undefined;
+  }
+  ws._pmd = new DeflateSession(engine, agreed.params, policy, budget);
+  return ws._ext = formatExtensions([agreed.response]);
 }
 
 function failOpen(ws: WebSocketConnection, error: unknown): void {

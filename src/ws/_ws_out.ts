@@ -8,7 +8,14 @@
  */
 
 import { ConnectionError, ErrorCode, ServerError } from "../net/errors.ts";
-import { type ChunkOut, controlFrame, HeldFrames, writeData, writeString } from "./_ws_send.ts";
+import {
+  type ChunkOut,
+  controlFrame,
+  HeldFrames,
+  writeData,
+  writeDeflated,
+  writeString,
+} from "./_ws_send.ts";
 import { nextPingPayload, PendingPings } from "./_ws_pings.ts";
 import { CONNECTING, OPEN } from "./_ws_state.ts";
 import type { WebSocketConnection } from "./ws_connection.ts";
@@ -48,11 +55,20 @@ function target(ws: WebSocketConnection): ChunkOut {
 }
 
 /** See `WebSocketConnection.send`. */
-export function sendMessage(ws: WebSocketConnection, data: string | Uint8Array, text: boolean): boolean {
+export function sendMessage(
+  ws: WebSocketConnection,
+  data: string | Uint8Array,
+  text: boolean,
+  compress: boolean,
+): boolean {
   const out = target(ws);
   const max = ws._host.s.maxFrameSize;
+  const pmd = ws._pmd;
   let ok: boolean;
-  if (typeof data === "string") {
+  // permessage-deflate: at least `threshold` bytes (a string's UTF-8 size is at least its length).
+  if (pmd !== undefined && compress && data.length >= pmd.threshold) {
+    ok = writeDeflated(out, text ? 1 : 2, text || typeof data !== "string" ? data : encoder.encode(data), max, pmd);
+  } else if (typeof data === "string") {
     ok = text ? writeString(out, 1, data, true, max) : writeData(out, 2, encoder.encode(data), true, max, false);
   } else {
     ok = writeData(out, text ? 1 : 2, data, true, max, data.buffer === ws._lent);

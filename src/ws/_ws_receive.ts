@@ -60,6 +60,7 @@ export function feedFrames(ws: WebSocketConnection, chunk: Uint8Array): void {
       maxPayload: s.maxPayload,
       maxFragments: s.maxFragments,
       bufferMessage: ws._buffer,
+      inflater: ws._pmd,
     });
   }
   const prev = rx.ws; // a callback may resume another connection, which feeds it here
@@ -175,6 +176,8 @@ export function tcpClosed(ws: WebSocketConnection, net: NetCloseInfo): void {
   ws._core = undefined;
   ws._held = undefined;
   ws._outOwner = undefined;
+  ws._pmd?.close();
+  ws._pmd = undefined;
   let info = ws._info;
   if (info === undefined) {
     info = { code: 1006, reason: net.code === 0 ? "" : net.reason, wasClean: false };

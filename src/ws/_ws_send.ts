@@ -38,25 +38,27 @@ export function writeFrame(
   payload: Uint8Array,
   fin: boolean,
   copy: boolean,
+  rsv1 = false,
 ): boolean {
   const n = payload.length;
   const h = headSize(n);
   if (copy || n <= COPY_UP_TO) {
     const buf = new Uint8Array(h + n);
-    writeFrameHeader(buf, 0, opcode, n, fin);
+    writeFrameHeader(buf, 0, opcode, n, fin, rsv1);
     buf.set(payload, h);
     return out.write(buf);
   }
   const head = new Uint8Array(h);
-  writeFrameHeader(head, 0, opcode, n, fin);
+  writeFrameHeader(head, 0, opcode, n, fin, rsv1);
   out.write(head);
   return out.write(payload);
 }
 
 /**
  * Writes a message (or, with `fin` false, a part of one) as frames of at
- * most `max` payload bytes: the first with `opcode`, the rest as
- * continuations; only the last carries `fin`.
+ * most `max` payload bytes: the first with `opcode` (and `rsv1`, a
+ * compressed message, RFC 7692 §6.1), the rest as continuations; only the
+ * last carries `fin`.
  */
 export function writeData(
   out: ChunkOut,
@@ -65,15 +67,36 @@ export function writeData(
   fin: boolean,
   max: number,
   copy: boolean,
+  rsv1 = false,
 ): boolean {
   const n = payload.length;
-  if (n <= max) return writeFrame(out, opcode, payload, fin, copy);
+  if (n <= max) return writeFrame(out, opcode, payload, fin, copy, rsv1);
   let ok = true;
   for (let at = 0; at < n; at += max) {
     const last = at + max >= n;
-    ok = writeFrame(out, at === 0 ? opcode : 0, payload.subarray(at, at + max), fin && last, copy);
+    const first = at === 0;
+    ok = writeFrame(out, first ? opcode : 0, payload.subarray(at, at + max), fin && last, copy, rsv1 && first);
   }
   return ok;
+}
+
+/**
+ * Writes a whole message compressed by `deflater` (RFC 7692 §7.2.1): a
+ * string is encoded into a scratch buffer first, which `deflate` consumes
+ * at once (`deflater` consumes it at once). The compressed payload is owned, never copied again.
+ */
+export function writeDeflated(
+  out: ChunkOut,
+  opcode: number,
+  data: string | Uint8Array,
+  max: number,
+  deflater: { deflate(bytes: Uint8Array): Uint8Array },
+): boolean {
+  let bytes: Uint8Array;
+  if (typeof data !== "string") bytes = data;
+  else if (data.length <= SCRATCH_CHARS) bytes = scratch.subarray(0, encoder.encodeInto(data, scratch).written);
+  else bytes = encoder.encode(data);
+  return writeData(out, opcode, deflater.deflate(bytes), true, max, false, true);
 }
 
 /** Writes a string as a text message (or part), encoding it once. */

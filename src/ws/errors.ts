@@ -47,6 +47,8 @@ export const WsProtocolErrorCode = {
   WS_TOO_MANY_FRAGMENTS: 1009,
   /** Text that is not UTF-8 (§8.1). */
   WS_INVALID_UTF8: 1007,
+  /** permessage-deflate data that cannot be inflated (RFC 7692 §8; 1007 as `ws` sends). */
+  WS_INVALID_COMPRESSED_DATA: 1007,
   /** A close frame with a 1-byte payload (§5.5.1). */
   WS_INVALID_CLOSE_PAYLOAD: 1002,
   /** A close frame with a code that may not be sent (§7.4). */

@@ -15,6 +15,7 @@ import {
 } from "./_options.ts";
 import { parseClosePayload } from "./close_frame.ts";
 import { WsProtocolError, type WsProtocolErrorCodeName } from "./errors.ts";
+import type { Inflater } from "./deflate_engine.ts";
 import { FrameDecoderCore } from "./frame_decoder_core.ts";
 import type { FrameSink, OpcodeValue } from "./types.ts";
 import { Utf8Validator } from "./utf8_validator.ts";
@@ -61,6 +62,14 @@ export interface MessageCoreOptions {
    * @default {false}
    */
   strictLengths?: boolean;
+  /**
+   * Decompresses messages with RSV1 set (permessage-deflate, RFC 7692 §6.2)
+   * once the extension was negotiated. Without it RSV1 is refused (1002).
+   * `maxPayload` then bounds the inflated size (inflating stops as soon as
+   * it is passed, 1009) and the compressed size; text is validated after
+   * inflating; corrupt data fails with `WS_INVALID_COMPRESSED_DATA` (1007).
+   */
+  inflater?: Inflater;
 }
 
 /** Receives what {@linkcode MessageCore} decodes. Payloads may be views of the pushed chunk. */
@@ -125,6 +134,10 @@ export class MessageCore {
   /** Bytes and frames of the open message so far. */
   #size = 0;
   #fragments = 0;
+  /** The open message is compressed, and its compressed bytes so far. */
+  #deflated = false;
+  #csize = 0;
+  readonly #inflater: Inflater | undefined;
   /** The next part starts a frame. */
   #frameStart = true;
   /** Message size when the current frame ends. */
@@ -144,15 +157,17 @@ export class MessageCore {
       DEFAULT_MAX_FRAGMENTS,
     );
     this.#buffer = checkBoolean(act, "bufferMessage", options.bufferMessage, true);
+    this.#inflater = options.inflater;
     this.#decoder = new FrameDecoderCore({
+      allowRsv1: options.inflater !== undefined,
       requireMask: options.requireMask,
       strictLengths: options.strictLengths,
       maxFrameSize: this.#maxPayload,
       streamPayload: true,
     });
-    this.#sink = (payload, opcode, fin, _rsv1, frameEnd) => {
+    this.#sink = (payload, opcode, fin, rsv1, frameEnd) => {
       if (opcode > 7) this.#control(payload, opcode);
-      else this.#data(payload, opcode, fin, frameEnd);
+      else this.#data(payload, opcode, fin, rsv1, frameEnd);
     };
   }
 
@@ -206,6 +221,30 @@ export class MessageCore {
     return this.#error = new WsProtocolError(code, message);
   }
 
+  /** Inflates a part of a compressed message within maxPayload; undefined after a failure. */
+  #inflate(payload: Uint8Array, eom: boolean): Uint8Array | undefined {
+    const room = this.#maxPayload - this.#size;
+    let out: Uint8Array | undefined;
+    try {
+      out = this.#inflater!.inflate(payload, eom, room);
+    } catch (error) {
+      this.#fail(
+        "WS_INVALID_COMPRESSED_DATA",
+        `Received a compressed message that cannot be inflated: ${
+          error instanceof Error ? error.message : error
+        } (RFC 7692 §8)`,
+      );
+      return undefined;
+    }
+    if (out === undefined) {
+      this.#fail(
+        "WS_MESSAGE_TOO_BIG",
+        `Received a compressed message that inflates to more than ${this.#maxPayload} bytes (maxPayload)`,
+      );
+    }
+    return out;
+  }
+
   #control(payload: Uint8Array, opcode: OpcodeValue): void {
     const handler = this.#handler!;
     if (opcode === 9) return handler.ping(payload);
@@ -221,7 +260,7 @@ export class MessageCore {
     handler.close(info.code, info.reason);
   }
 
-  #data(payload: Uint8Array, opcode: OpcodeValue, fin: boolean, frameEnd: boolean): void {
+  #data(payload: Uint8Array, opcode: OpcodeValue, fin: boolean, rsv1: boolean, frameEnd: boolean): void {
     let type = this.#type;
     if (this.#frameStart) {
       // A frame header: fragmentation rules (§5.4), then the limits.
@@ -245,6 +284,8 @@ export class MessageCore {
         type = this.#type = opcode;
         this.#size = 0;
         this.#fragments = 0;
+        this.#deflated = rsv1; // RSV1 on the first frame only (§6.1); the decoder refuses it elsewhere
+        this.#csize = 0;
       }
       if (++this.#fragments > this.#maxFragments) {
         this.#fail(
@@ -253,7 +294,8 @@ export class MessageCore {
         );
         return;
       }
-      const total = this.#frameEndSize = this.#size + this.#decoder.frameLength;
+      const total = this.#frameEndSize = (this.#deflated ? this.#csize : this.#size) +
+        this.#decoder.frameLength;
       if (total > this.#maxPayload) {
         this.#fail(
           "WS_MESSAGE_TOO_BIG",
@@ -264,6 +306,12 @@ export class MessageCore {
     }
     this.#frameStart = frameEnd;
     const eom = fin && frameEnd;
+    if (this.#deflated) {
+      this.#csize += payload.length;
+      const out = this.#inflate(payload, eom);
+      if (out === undefined) return;
+      payload = out;
+    }
     if (type === 1 && !(this.#utf8.push(payload) && (!eom || this.#utf8.end()))) {
       this.#utf8.reset();
       this.#fail(
@@ -286,9 +334,10 @@ export class MessageCore {
     if (payload.length > 0) {
       // Grows by doubling from what arrived (not what a header claims), up
       // to the message size when this frame ends it, else to maxPayload.
-      const end = this.#frameEndSize;
+      // Inflated sizes are unknown ahead: up to maxPayload.
+      const end = this.#deflated ? this.#maxPayload : this.#frameEndSize;
       const first = end < need + GATHER_START ? end : need + GATHER_START;
-      buf = this.#buf = grow(buf, size, need, first, fin ? end : this.#maxPayload);
+      buf = this.#buf = grow(buf, size, need, first, fin && !this.#deflated ? end : this.#maxPayload);
       buf.set(payload, size);
     }
     if (eom) {

@@ -54,6 +54,8 @@ export * from "./frame_encoder_stream.ts";
 export * from "./message_core.ts";
 export * from "./message_stream.ts";
 export * from "./extensions.ts";
+export * from "./deflate_engine.ts";
+export * from "./permessage_deflate.ts";
 export * from "./handshake.ts";
 export * from "./handshake_response.ts";
 export * from "./open_request.ts";

@@ -111,7 +111,7 @@ export class WebSocketOpenRequest {
   get protocols(): string[] {
     return this.request.webSocket?.protocols ?? [];
   }
-  /** Extensions the client offered (reference: Extensions). None is accepted yet. */
+  /** Extensions the client offered (reference: Extensions); permessage-deflate is negotiated by the server per its `perMessageDeflate` policy. */
   get extensions(): ExtensionOffer[] {
     return this.request.webSocket?.extensions ?? [];
   }

@@ -19,6 +19,7 @@ import type { HeldFrames } from "./_ws_send.ts";
 import { sendFragment, sendMessage, sendPart, sendPing } from "./_ws_out.ts";
 import { setLineMode, setMaxLineLength } from "./_ws_lines.ts";
 import type { PendingPings } from "./_ws_pings.ts";
+import type { DeflateSession } from "./_ws_deflate.ts";
 import { startClose } from "./_ws_receive.ts";
 import * as streams from "./_ws_streams.ts";
 import {
@@ -29,6 +30,18 @@ import {
 } from "./ws_connection_types.ts";
 
 export * from "./ws_connection_types.ts";
+
+/** Options of {@linkcode WebSocketConnection.send}. */
+export interface SendOptions {
+  /**
+   * Compress this message when permessage-deflate was negotiated and it is
+   * at least the policy's `threshold` bytes; false sends it as it is (for
+   * data that is already compressed, or secrets next to attacker-chosen
+   * text: BREACH/CRIME).
+   * @default {true}
+   */
+  compress?: boolean;
+}
 
 /**
  * A WebSocket connection of a `WebSocketServer`. Events arrive through the
@@ -85,6 +98,8 @@ export class WebSocketConnection {
   /** @internal */ _pingAt = 0;
   /** @internal */ _idle = 0;
   /** @internal */ _active = false;
+  /** @internal permessage-deflate state when negotiated */ _pmd: DeflateSession | undefined = undefined;
+  /** @internal the negotiated Sec-WebSocket-Extensions */ _ext = "";
 
   /** @internal Created by the server for each accepted connection. */
   constructor(conn: Connection, host: WsHost) {
@@ -135,6 +150,15 @@ export class WebSocketConnection {
   /** The subprotocol chosen in the handshake, "" for none. */
   get protocol(): string {
     return this._protocol;
+  }
+  /**
+   * The extensions agreed in the handshake as sent in
+   * `Sec-WebSocket-Extensions`, for example
+   * `permessage-deflate; server_max_window_bits=12`; "" for none (as the
+   * browser's `WebSocket.extensions`).
+   */
+  get extensions(): string {
+    return this._ext;
   }
   /** Bytes that can still be queued before sends return false (reference: ReadyToSend). */
   get desiredSize(): number {
@@ -196,17 +220,23 @@ export class WebSocketConnection {
    * Sends a message: a string as text, bytes as binary unless `text` is
    * true (then they must be valid UTF-8). Returns false when the queue is
    * above the high-water mark. Throws `ConnectionError` EPIPE when not open.
+   * With permessage-deflate it is compressed at once (synchronously) when at
+   * least the policy's `threshold` bytes, unless `options.compress` is false.
    */
-  send(data: string | Uint8Array, text: boolean = typeof data === "string"): boolean {
-    return sendMessage(this, data, text);
+  send(
+    data: string | Uint8Array,
+    text: boolean = typeof data === "string",
+    options?: SendOptions,
+  ): boolean {
+    return sendMessage(this, data, text, options?.compress !== false);
   }
   /** Sends a text message (reference: SendText); bytes must be valid UTF-8. */
-  sendText(text: string | Uint8Array): boolean {
-    return this.send(text, true);
+  sendText(text: string | Uint8Array, options?: SendOptions): boolean {
+    return this.send(text, true, options);
   }
   /** Sends a binary message (reference: SendBytes). */
-  sendBinary(data: Uint8Array): boolean {
-    return this.send(data, false);
+  sendBinary(data: Uint8Array, options?: SendOptions): boolean {
+    return this.send(data, false, options);
   }
   /**
    * Sends one piece of a message (reference: MessageLength): the first

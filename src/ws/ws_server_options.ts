@@ -18,6 +18,11 @@ import {
   DEFAULT_MAX_PAYLOAD,
 } from "./_options.ts";
 import type { WebSocketHandlers } from "./_ws_host.ts";
+import {
+  type PerMessageDeflateOptions,
+  type ResolvedDeflateOptions,
+  resolveDeflateOptions,
+} from "./permessage_deflate.ts";
 
 /**
  * TCP server options a WebSocket server sets itself (framing, banners,
@@ -148,6 +153,17 @@ export interface WebSocketSettings {
    * @default {8388608} (8 MiB)
    */
   maxWriteBuffer?: number;
+  /**
+   * permessage-deflate (RFC 7692; reference: EnablePermessageDeflate):
+   * true or options to accept a client's offer (browsers always offer it),
+   * false to decline. Compression runs synchronously through `node:zlib`
+   * (Node 20.16+, Deno, Bun); where that is unavailable offers are declined
+   * and `onLog` says why. `maxPayload` bounds the inflated size. Messages
+   * sent in pieces (`sendFragment`, `openMessage`, `sendFile`) go
+   * uncompressed; `send(data, text, { compress: false })` opts one out.
+   * @default {true} (with the defaults of {@linkcode PerMessageDeflateOptions})
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /**
@@ -161,7 +177,10 @@ export interface WebSocketServerOptions
   extends Omit<ServerOptions, NotForWebSocket>, WebSocketSettings, WebSocketHandlers {}
 
 /** The settings with defaults applied (see {@linkcode WebSocketSettings} for each). */
-export type ResolvedWsSettings = Required<WebSocketSettings>;
+export type ResolvedWsSettings = Required<Omit<WebSocketSettings, "perMessageDeflate">> & {
+  /** The permessage-deflate policy, or false when offers are declined. */
+  perMessageDeflate: ResolvedDeflateOptions | false;
+};
 
 const ACT = "configure the WebSocket server";
 
@@ -201,7 +220,23 @@ export function resolveWsSettings(
     lineMode: bool("lineMode", false),
     maxLineLength,
     maxWriteBuffer: int("maxWriteBuffer", 1, 8 * 1024 * 1024),
+    perMessageDeflate: deflatePolicy(options.perMessageDeflate, base?.perMessageDeflate),
   };
+}
+
+function deflatePolicy(
+  value: boolean | PerMessageDeflateOptions | undefined,
+  base: ResolvedDeflateOptions | false | undefined,
+): ResolvedDeflateOptions | false {
+  if (value === undefined) return base ?? resolveDeflateOptions({});
+  if (value === false) return false;
+  if (value === true) return base || resolveDeflateOptions({});
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(
+      `Cannot ${ACT} as perMessageDeflate must be a boolean or an options object: current value is ${value}`,
+    );
+  }
+  return resolveDeflateOptions({ ...(base || {}), ...value });
 }
 
 /** Keys of {@linkcode WebSocketSettings}, to split an options object. */
@@ -223,4 +258,5 @@ export const WS_SETTING_KEYS: readonly (keyof WebSocketSettings)[] = [
   "lineMode",
   "maxLineLength",
   "maxWriteBuffer",
+  "perMessageDeflate",
 ];

@@ -95,7 +95,8 @@ export async function connectRaw(port: number, hostname = "127.0.0.1"): Promise<
   const rt = await getRuntime();
   const socket = await rt.connect({ hostname, port });
   socket.setNoDelay(true);
-  const decoder = new FrameDecoderCore({ requireMask: false, maxFrameSize: Number.MAX_SAFE_INTEGER });
+  // allowRsv1: compressed frames of a permessage-deflate session (RFC 7692).
+  const decoder = new FrameDecoderCore({ requireMask: false, allowRsv1: true, maxFrameSize: Number.MAX_SAFE_INTEGER });
   let buffered: Uint8Array = new Uint8Array(0);
   let headText: string | undefined;
   let bodyBytes: Uint8Array = new Uint8Array(0);

@@ -53,7 +53,11 @@ describe("WebSocketServer handshake", () => {
     assert.equal(p.client.responseHeaders.get("sec-websocket-accept"), acceptKey(KEY));
     assert.equal(p.client.responseHeaders.get("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     assert.equal(p.client.responseHeaders.get("sec-websocket-protocol"), null, "no subprotocol chosen");
-    assert.equal(p.client.responseHeaders.get("sec-websocket-extensions"), null, "no extension accepted");
+    assert.equal(
+      p.client.responseHeaders.get("sec-websocket-extensions"),
+      "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+      "permessage-deflate accepted by default (RFC 7692)",
+    );
     assert.ok(seen);
     assert.deepEqual(
       [seen.url, seen.path, seen.query, seen.host, seen.origin, seen.protocols, seen.extensions[0]?.name, seen.headers.get("x-custom")],

@@ -4,6 +4,7 @@
  *
  * ```sh
  * deno run -A cli.ts tcp-echo --port 7000 --lines
+ * deno run -A cli.ts proxy --port 6080 --target 127.0.0.1:5900
  * bun cli.ts tcp-echo --port 7000
  * npx netstreams tcp-echo --port 7000
  * ```
@@ -15,6 +16,7 @@ import { args, exit, isMain } from "./src/runtime/process.ts";
 import { UsageError } from "./src/cli/args.ts";
 import { TCP_ECHO_HELP, tcpEcho } from "./src/cli/tcp_echo.ts";
 import { WS_ECHO_HELP, wsEcho } from "./src/cli/ws_echo.ts";
+import { PROXY_HELP, proxy } from "./src/cli/proxy.ts";
 import { VERSION } from "./src/version.ts";
 
 const HELP = `netstreams ${VERSION}: TCP, TLS and WebSocket servers from web streams
@@ -24,6 +26,7 @@ Usage: netstreams <command> [options]
 Commands:
   tcp-echo     TCP echo server with line/delimiter/record framing
   ws-echo      WebSocket echo server (every message back with its type)
+  proxy        WebSocket-to-TCP proxy (websockify compatible), optionally serving files
 
 Options:
   --help       show help (also: netstreams <command> --help)
@@ -32,11 +35,13 @@ Options:
 Examples:
   netstreams tcp-echo --port 7000 --lines
   netstreams ws-echo --port 9001
+  netstreams proxy --port 6080 --target 127.0.0.1:5900 --web ./web
 `;
 
 const COMMANDS: Record<string, { run(argv: string[]): Promise<number>; help: string }> = {
   "tcp-echo": { run: tcpEcho, help: TCP_ECHO_HELP },
   "ws-echo": { run: wsEcho, help: WS_ECHO_HELP },
+  proxy: { run: proxy, help: PROXY_HELP },
 };
 
 /** Runs the CLI with `argv`; resolves with the exit code. */

@@ -48,4 +48,14 @@ export type {
   WebSocketShutdownOptions,
   WsSendFileOptions,
 } from "./src/ws/mod.ts";
+// The WebSocket-to-TCP proxy; the PROXY header codec and target parsing are in "./proxy".
+export { ProxySession, serveProxy, WebSocketProxy } from "./src/proxy/mod.ts";
+export type {
+  ProxyCloseInfo,
+  ProxyRoute,
+  ProxyTarget,
+  TargetTlsOptions,
+  WebSocketProxyOptions,
+  WebSocketProxyOptionsBase,
+} from "./src/proxy/mod.ts";
 export { VERSION } from "./src/version.ts";

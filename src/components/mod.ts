@@ -18,5 +18,8 @@ export * from "./tcp_events.ts";
 export { WsServer } from "./ws_server.ts";
 export type { WsServerProperties } from "./ws_server.ts";
 export * from "./ws_events.ts";
+export { WsProxy } from "./ws_proxy.ts";
+export type { WsProxyProperties } from "./ws_proxy.ts";
+export * from "./ws_proxy_events.ts";
 export * from "./tls_events.ts";
 export type { SslCert, SslStartMode } from "./_tls_config.ts";

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
  * `npm run demo`: installs what is missing (npm devDependencies), then starts
- * the TCP line server of examples/ on Deno. Extra arguments are passed on:
- * `npm run demo -- --port 7000`. Stop it with Ctrl-C.
+ * the chat demo (examples/chat/main.ts) on Deno: the page on
+ * http://127.0.0.1:8080/, terminals on `nc 127.0.0.1 7000`, the WS→TCP proxy
+ * on ws://127.0.0.1:8081/. Extra arguments are passed on:
+ * `npm run demo -- --web-port 9090 --tcp-port 7001 --proxy-port 9091`.
+ * Stop it with Ctrl-C (the chat says goodbye and exits 0).
  *
  * @module
  */
@@ -12,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ensureDeps, ROOT } from "./ensure_deps.mjs";
 
-const EXAMPLE = "examples/tcp_line_server.ts";
+const EXAMPLE = "examples/chat/main.ts";
 
 try {
   ensureDeps({ peers: false });

@@ -1,113 +1,59 @@
 /**
  * One accepted connection: framing, pause/resume, writes with a bounded
- * queue, timeouts bookkeeping and the streams face.
+ * queue, timeouts bookkeeping and the streams face. Boolean state is packed
+ * into one number (bits below) and rare state lives in a lazily built
+ * {@linkcode Extras}, so an idle connection stays small.
  *
  * @module
  */
 
 import type { FramingCore, Segment } from "../codec/types.ts";
-import type { NetAddr, Socket, SocketHandlers } from "./types.ts";
+import type { NetAddr, Socket } from "./types.ts";
 import { createCore, type Framing, type FramingOptions, resolveFraming } from "./framing.ts";
-import { codeOf, ConnectionError, ErrorCode, ServerError, statusOf } from "./errors.ts";
-import { type PushSource, pushReadable } from "./_push_readable.ts";
+import { ConnectionError, ErrorCode, ServerError } from "./errors.ts";
+import { pushReadable, type PushSource } from "./_push_readable.ts";
 import { sendFile, type SendFileOptions } from "./_send_file.ts";
-import type { StartTlsOptions, TlsInfo } from "./tls_types.ts";
-import { TlsError } from "../runtime/errors.ts";
+import type { TlsInfo } from "./tls_types.ts";
 import { HandshakingSocket } from "./_handshaking_socket.ts";
+import type {
+  CloseInfo,
+  ConnectionHost,
+  ConnectionStartTlsOptions,
+  Consumer,
+} from "./_connection_types.ts";
+import { closeInfoOf, concat, Extras } from "./_connection_extras.ts";
+import { stage, STAGE_MAX } from "./_connection_stage.ts";
+import { tlsAlreadyStarted, tlsNotConfigured, tlsPipelined } from "./_connection_tls.ts";
+import { SocketBridge } from "./_connection_bridge.ts";
 
-// Bits of #flags.
+export type { CloseInfo, ConnectionHost, ConnectionStartTlsOptions } from "./_connection_types.ts";
+export { SocketBridge } from "./_connection_bridge.ts";
+
+// Bits of Connection#flags.
+/** `_start` ran: the socket delivers events. */
 const STARTED = 1;
+/** STARTTLS was called from the data callback: #feed hands the rest to TLS. */
 const UPGRADING = 2;
+/** setFraming asked for a new core while one was pushing. */
 const REFRAME = 4;
+/** pause() (reference: PauseData). */
 const USER_PAUSED = 8;
+/** A stream consumer is full, or not there yet. */
 const STREAM_PAUSED = 16;
+/** close(), abort() or a timeout started closing. */
 const CLOSING = 32;
+/** The socket has closed. */
 const IS_CLOSED = 64;
+/** The data callback threw: deliver nothing more. */
 const FAILED = 128;
+/** Inside a read batch: small writes are gathered. */
 const BATCHING = 256;
+/** The framing core is pushing (its callbacks run). */
 const PUSHING = 512;
+/** Either bit: no more sending. */
+const ENDING = CLOSING | IS_CLOSED;
 
-/** How a connection ended (reference: Disconnected StatusCode / Description). */
-export interface CloseInfo {
-  /** 0 for a normal close, else the reference number of the system error (10054 reset, 10060 timeout). */
-  code: number;
-  /** "OK" or a description of the failure. */
-  reason: string;
-  /** The failure, with its system `code`, when the close was not normal. */
-  error?: Error;
-}
-
-/** What a connection needs from its server. */
-export interface ConnectionHost {
-  /** Hot-path data callback, when the application uses events. */
-  onData?: (conn: Connection, bytes: Uint8Array, eol: boolean) => void;
-  /** The send queue drained (ReadyToSend). */
-  onDrain?: (conn: Connection) => void;
-  /** Peer sent FIN while `allowHalfOpen` is on. */
-  onEnd?: (conn: Connection) => void;
-  /** Keep the write side open after the peer's FIN. */
-  allowHalfOpen: boolean;
-  /** Graceful (true) or abortive (false) `disconnect()`. */
-  linger: boolean;
-  /** Queue size in bytes above which `write` returns false. */
-  writeHighWaterMark: number;
-  /** Queue size in bytes above which `write` throws code 135. */
-  maxWriteBuffer: number;
-  /** Raw-bytes readable high-water mark in bytes. */
-  readHighWaterMark: number;
-  /** Milliseconds a graceful close may take before the connection is reset. */
-  closeTimeout: number;
-  /** Opens a file as a byte stream. */
-  openFile(path: string): Promise<ReadableStream<Uint8Array>>;
-  /** Reports an error thrown by application code (reference: Error event). */
-  report(error: Error, conn: Connection): void;
-  /** Called once when the connection has closed. */
-  closed(conn: Connection, info: CloseInfo): void;
-  /** A per-connection timeout changed (the sweeper may need a finer tick). */
-  timeoutChanged(ms: number): void;
-  /**
-   * Runs the server-side TLS handshake over `socket` and judges the client
-   * certificate; resolves with the TLS socket (not started). Absent when
-   * the server has no TLS.
-   */
-  startTls?(conn: Connection, socket: Socket, options: StartTlsOptions): Promise<Socket>;
-  /** A TLS handshake completed on `conn` (reference: Connected after StartSSL). */
-  secured?(conn: Connection): void;
-}
-
-/** Options of {@linkcode Connection.startTls}. */
-export interface ConnectionStartTlsOptions {
-  /**
-   * Bytes the application already took from the connection that belong to
-   * the TLS stream: on an unframed connection, what followed the STARTTLS
-   * command in the same chunk. With framing, the connection keeps such
-   * bytes itself and this is not needed.
-   */
-  initialData?: Uint8Array;
-}
-
-type Consumer = "events" | "bytes" | "segments";
-type TlsState = "none" | "handshaking" | "secure" | "failed";
-type DrainWaiter = { resolve(): void; reject(e: unknown): void };
-
-/** The rarely used part of a connection's state (TLS, streams, closing, waiters, held bytes). */
-class Extras {
-  tls: TlsInfo | undefined = undefined;
-  tlsState: TlsState = "none";
-  tlsRest: Uint8Array | undefined = undefined;
-  source: PushSource<Uint8Array> | PushSource<Segment> | undefined = undefined;
-  writable: WritableStream<Uint8Array> | undefined = undefined;
-  drainWaiters: DrainWaiter[] | undefined = undefined;
-  closedP: Promise<CloseInfo> | undefined = undefined;
-  resolveClosed: ((info: CloseInfo) => void) | undefined = undefined;
-  info: CloseInfo | undefined = undefined;
-  closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  stalledFor = 0;
-  flushedAtSweep = 0;
-  held: Uint8Array | undefined = undefined;
-  closeError: Error | undefined = undefined;
-  emitFn: ((bytes: Uint8Array, eol: boolean) => void) | undefined = undefined;
-}
+const encoder = new TextEncoder();
 
 /**
  * A live TCP connection of a {@linkcode Server}.
@@ -138,178 +84,14 @@ export class Connection {
   _idleFor = 0;
 
   #socket: Socket;
-  /** Boolean state, one bit each (accessors below): an idle connection stays small. */
+  /** Boolean state, one bit each (constants above). */
   #flags = 0;
   readonly #host: ConnectionHost;
   #framing: Framing;
   #core: FramingCore | undefined;
   #consumer: Consumer = "events";
-  /** State most connections never use, built on first use (accessors below). */
+  /** State most connections never use: read with `#x?.`, written through `#ex()`. */
   #x: Extras | undefined;
-
-  get #started(): boolean {
-    return (this.#flags & STARTED) !== 0;
-  }
-  set #started(on: boolean) {
-    this.#flags = on ? this.#flags | STARTED : this.#flags & ~STARTED;
-  }
-  get #upgrading(): boolean {
-    return (this.#flags & UPGRADING) !== 0;
-  }
-  set #upgrading(on: boolean) {
-    this.#flags = on ? this.#flags | UPGRADING : this.#flags & ~UPGRADING;
-  }
-  get #reframe(): boolean {
-    return (this.#flags & REFRAME) !== 0;
-  }
-  set #reframe(on: boolean) {
-    this.#flags = on ? this.#flags | REFRAME : this.#flags & ~REFRAME;
-  }
-  get #userPaused(): boolean {
-    return (this.#flags & USER_PAUSED) !== 0;
-  }
-  set #userPaused(on: boolean) {
-    this.#flags = on ? this.#flags | USER_PAUSED : this.#flags & ~USER_PAUSED;
-  }
-  get #streamPaused(): boolean {
-    return (this.#flags & STREAM_PAUSED) !== 0;
-  }
-  set #streamPaused(on: boolean) {
-    this.#flags = on ? this.#flags | STREAM_PAUSED : this.#flags & ~STREAM_PAUSED;
-  }
-  get #closing(): boolean {
-    return (this.#flags & CLOSING) !== 0;
-  }
-  set #closing(on: boolean) {
-    this.#flags = on ? this.#flags | CLOSING : this.#flags & ~CLOSING;
-  }
-  get #isClosed(): boolean {
-    return (this.#flags & IS_CLOSED) !== 0;
-  }
-  set #isClosed(on: boolean) {
-    this.#flags = on ? this.#flags | IS_CLOSED : this.#flags & ~IS_CLOSED;
-  }
-  get #failed(): boolean {
-    return (this.#flags & FAILED) !== 0;
-  }
-  set #failed(on: boolean) {
-    this.#flags = on ? this.#flags | FAILED : this.#flags & ~FAILED;
-  }
-  get #batching(): boolean {
-    return (this.#flags & BATCHING) !== 0;
-  }
-  set #batching(on: boolean) {
-    this.#flags = on ? this.#flags | BATCHING : this.#flags & ~BATCHING;
-  }
-  get #pushing(): boolean {
-    return (this.#flags & PUSHING) !== 0;
-  }
-  set #pushing(on: boolean) {
-    this.#flags = on ? this.#flags | PUSHING : this.#flags & ~PUSHING;
-  }
-
-  get #tls(): TlsInfo | undefined {
-    const x = this.#x;
-    return x === undefined ? undefined : x.tls;
-  }
-  set #tls(v: TlsInfo | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).tls = v;
-  }
-  get #tlsState(): TlsState {
-    const x = this.#x;
-    return x === undefined ? "none" : x.tlsState;
-  }
-  set #tlsState(v: TlsState) {
-    if (v !== "none" || this.#x !== undefined) (this.#x ??= new Extras()).tlsState = v;
-  }
-  get #tlsRest(): Uint8Array | undefined {
-    const x = this.#x;
-    return x === undefined ? undefined : x.tlsRest;
-  }
-  set #tlsRest(v: Uint8Array | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).tlsRest = v;
-  }
-  get #source(): PushSource<Uint8Array> | PushSource<Segment> | undefined {
-    const x = this.#x;
-    return x === undefined ? undefined : x.source;
-  }
-  set #source(v: PushSource<Uint8Array> | PushSource<Segment> | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).source = v;
-  }
-  get #writable(): WritableStream<Uint8Array> | undefined {
-    const x = this.#x;
-    return x === undefined ? undefined : x.writable;
-  }
-  set #writable(v: WritableStream<Uint8Array> | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).writable = v;
-  }
-  get #drainWaiters(): DrainWaiter[] | undefined {
-    const x = this.#x;
-    return x === undefined ? undefined : x.drainWaiters;
-  }
-  set #drainWaiters(v: DrainWaiter[] | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).drainWaiters = v;
-  }
-  get #closedP(): Promise<CloseInfo> | undefined {
-    const x = this.#x;
-    return x === undefined ? undefined : x.closedP;
-  }
-  set #closedP(v: Promise<CloseInfo> | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).closedP = v;
-  }
-  get #resolveClosed(): ((info: CloseInfo) => void) | undefined {
-    const x = this.#x;
-    return x === undefined ? undefined : x.resolveClosed;
-  }
-  set #resolveClosed(v: ((info: CloseInfo) => void) | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).resolveClosed = v;
-  }
-  get #info(): CloseInfo | undefined {
-    const x = this.#x;
-    return x === undefined ? undefined : x.info;
-  }
-  set #info(v: CloseInfo | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).info = v;
-  }
-  get #closeTimer(): ReturnType<typeof setTimeout> | undefined {
-    const x = this.#x;
-    return x === undefined ? undefined : x.closeTimer;
-  }
-  set #closeTimer(v: ReturnType<typeof setTimeout> | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).closeTimer = v;
-  }
-  get #held(): Uint8Array | undefined {
-    return this.#x?.held;
-  }
-  set #held(v: Uint8Array | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).held = v;
-  }
-  get #closeError(): Error | undefined {
-    return this.#x?.closeError;
-  }
-  set #closeError(v: Error | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).closeError = v;
-  }
-  get #emitFn(): ((bytes: Uint8Array, eol: boolean) => void) | undefined {
-    return this.#x?.emitFn;
-  }
-  set #emitFn(v: ((bytes: Uint8Array, eol: boolean) => void) | undefined) {
-    if (v !== undefined || this.#x !== undefined) (this.#x ??= new Extras()).emitFn = v;
-  }
-  /** @internal milliseconds with a stalled send queue, kept by the sweeper. */
-  get _stalledFor(): number {
-    return this.#x?.stalledFor ?? 0;
-  }
-  set _stalledFor(ms: number) {
-    if (ms !== 0 || this.#x !== undefined) (this.#x ??= new Extras()).stalledFor = ms;
-  }
-  /** @internal bytes flushed at the last sweep. */
-  get _flushedAtSweep(): number {
-    return this.#x?.flushedAtSweep ?? 0;
-  }
-  set _flushedAtSweep(n: number) {
-    if (n !== 0 || this.#x !== undefined) (this.#x ??= new Extras()).flushedAtSweep = n;
-  }
 
   /** @internal Created by the server. */
   constructor(
@@ -328,8 +110,27 @@ export class Connection {
     this.#writeTimeout = timeouts.write;
   }
 
-  get #emit(): (bytes: Uint8Array, eol: boolean) => void {
-    return this.#emitFn ??= (bytes, eol) => this.#deliver(bytes, eol);
+  /** The rare state, built on first write. */
+  #ex(): Extras {
+    return this.#x ??= new Extras();
+  }
+  #has(bits: number): boolean {
+    return (this.#flags & bits) !== 0;
+  }
+
+  /** @internal milliseconds with a stalled send queue, kept by the sweeper. */
+  get _stalledFor(): number {
+    return this.#x?.stalledFor ?? 0;
+  }
+  set _stalledFor(ms: number) {
+    if (ms !== 0 || this.#x !== undefined) this.#ex().stalledFor = ms;
+  }
+  /** @internal bytes flushed at the last sweep. */
+  get _flushedAtSweep(): number {
+    return this.#x?.flushedAtSweep ?? 0;
+  }
+  set _flushedAtSweep(n: number) {
+    if (n !== 0 || this.#x !== undefined) this.#ex().flushedAtSweep = n;
   }
 
   /** The peer's address and port (reference: RemoteHost, RemotePort). */
@@ -342,14 +143,11 @@ export class Connection {
   }
   /** Resolves when the connection has closed, with how it closed. Never rejects. */
   get closed(): Promise<CloseInfo> {
-    const info = this.#info;
-    return this.#closedP ??= info !== undefined
-      ? Promise.resolve(info)
-      : new Promise((resolve) => (this.#resolveClosed = resolve));
+    return this.#ex().closedPromise();
   }
   /** True until the connection is closing or closed (sending is possible). */
   get connected(): boolean {
-    return !this.#isClosed && !this.#closing;
+    return !this.#has(ENDING);
   }
   /**
    * What the TLS handshake negotiated (reference: SSLNegotiatedVersion,
@@ -357,11 +155,11 @@ export class Connection {
    * connection and during the handshake.
    */
   get tls(): TlsInfo | undefined {
-    return this.#tls;
+    return this.#x?.tls;
   }
   /** True while reading is paused by {@linkcode Connection.pause} (reference: AcceptData false). */
   get paused(): boolean {
-    return this.#userPaused;
+    return this.#has(USER_PAUSED);
   }
 
   // ---- framing (reference: EOL, SingleLineMode, MaxLineLength, RecordLength) ----
@@ -384,9 +182,9 @@ export class Connection {
       (core as unknown as { setRecordLength(n: number): void }).setRecordLength(next.recordLength);
       return;
     }
-    this.#reframe = true;
+    this.#flags |= REFRAME;
     core?.halt();
-    if (!this.#pushing) this.#applyReframe();
+    if (!this.#has(PUSHING)) this.#applyReframe();
   }
   /** Record length in bytes, 0 = off (reference: RecordLength / ChangeRecordLength). */
   get recordLength(): number {
@@ -419,19 +217,18 @@ export class Connection {
 
   /** Stops delivering data and stops reading the socket (reference: PauseData). */
   pause(): void {
-    if (this.#userPaused) return;
-    this.#userPaused = true;
+    if (this.#has(USER_PAUSED)) return;
+    this.#flags |= USER_PAUSED;
     this.#core?.halt();
     this.#socket.pause();
   }
   /** Resumes after {@linkcode Connection.pause} (reference: ProcessData). */
   resume(): void {
-    if (!this.#userPaused) return;
-    this.#userPaused = false;
-    const held = this.#held;
-    this.#held = undefined;
+    if (!this.#has(USER_PAUSED)) return;
+    this.#flags &= ~USER_PAUSED;
+    const held = this.#x?.takeHeld();
     if (held && held.length > 0) this.#feed(held);
-    if (!this.#userPaused && !this.#streamPaused && !this.#isClosed) this.#socket.resume();
+    if (!this.#has(USER_PAUSED | STREAM_PAUSED | IS_CLOSED)) this.#socket.resume();
   }
 
   /**
@@ -439,16 +236,13 @@ export class Connection {
    * connection from events to this stream; it can be taken once.
    */
   get readable(): ReadableStream<Uint8Array> {
-    if (this.#consumer === "bytes") return (this.#source as PushSource<Uint8Array>).stream;
+    if (this.#consumer === "bytes") return (this.#x!.source as PushSource<Uint8Array>).stream;
     this.#take("bytes");
-    const hwm = this.#host.readHighWaterMark;
     const src = pushReadable<Uint8Array>(this.#streamHooks(), {
-      highWaterMark: hwm,
+      highWaterMark: this.#host.readHighWaterMark,
       size: (c: Uint8Array) => c.byteLength,
     });
-    this.#source = src;
-    if (this.#isClosed || this.#closing) src.close();
-    return src.stream;
+    return this.#setSource(src).stream;
   }
 
   /**
@@ -456,12 +250,10 @@ export class Connection {
    * Using it switches the connection from events to this stream; once only.
    */
   get segments(): ReadableStream<Segment> {
-    if (this.#consumer === "segments") return (this.#source as PushSource<Segment>).stream;
+    if (this.#consumer === "segments") return (this.#x!.source as PushSource<Segment>).stream;
     this.#take("segments");
-    const src = pushReadable<Segment>(this.#streamHooks(), { highWaterMark: 64 });
-    this.#source = src;
-    if (this.#isClosed || this.#closing) src.close();
-    return src.stream;
+    return this.#setSource(pushReadable<Segment>(this.#streamHooks(), { highWaterMark: 64 }))
+      .stream;
   }
 
   // ---- writing ----
@@ -470,15 +262,23 @@ export class Connection {
   get desiredSize(): number {
     return this.#host.writeHighWaterMark - this.#socket.writableLength - this.#stageLength;
   }
+  /**
+   * @internal True when the chunks this connection reads are views of a
+   * buffer the socket reuses (see `Socket.sharedChunks`): a consumer that
+   * keeps their bytes past the read must copy them.
+   */
+  get _sharedChunks(): boolean {
+    return this.#socket.sharedChunks;
+  }
   /** Bytes queued and not yet handed to the kernel. */
   get writableLength(): number {
     return this.#socket.writableLength + this.#stageLength;
   }
   /** Resolves when {@linkcode Connection.desiredSize} is positive; rejects when the connection closes first. */
   get ready(): Promise<void> {
-    if (this.#isClosed || this.#closing) return Promise.reject(this.#closedError());
+    if (this.#has(ENDING)) return Promise.reject(this.#closedError());
     if (this.desiredSize > 0) return Promise.resolve();
-    return new Promise((resolve, reject) => (this.#drainWaiters ??= []).push({ resolve, reject }));
+    return this.#ex().addWaiter();
   }
 
   /**
@@ -489,7 +289,7 @@ export class Connection {
    */
   write(chunk: Uint8Array): boolean {
     const flags = this.#flags;
-    if ((flags & (IS_CLOSED | CLOSING)) !== 0) throw this.#closedError();
+    if ((flags & ENDING) !== 0) throw this.#closedError();
     const n = chunk.byteLength;
     const staged = this.#stageLength;
     const queued = this.#socket.writableLength + staged;
@@ -506,33 +306,22 @@ export class Connection {
       // Inside a read batch: small writes are gathered into one buffer (one
       // copy, one system call per read); bytes of the read buffer are copied.
       if (n <= STAGE_MAX) {
-        this.#stage(chunk, n, staged);
+        this.#stageBuf = stage(this.#stageBuf, staged, chunk, n);
+        this.#stageLength = staged + n;
         return host.writeHighWaterMark - queued - n > 0;
       }
       this.#flushStage();
-      if (this.#readBuffer !== undefined && chunk.buffer === this.#readBuffer) chunk = chunk.slice();
+      if (this.#readBuffer !== undefined && chunk.buffer === this.#readBuffer) {
+        chunk = chunk.slice();
+      }
     }
     return this.#socket.write(chunk);
   }
 
+  /** The socket's read buffer during a batch, when it reuses it (see _connection_stage.ts). */
   #readBuffer: ArrayBufferLike | undefined;
   #stageBuf: Uint8Array | undefined;
   #stageLength = 0;
-
-  /** Appends `n` bytes of `chunk` to the `len` bytes gathered so far. */
-  #stage(chunk: Uint8Array, n: number, len: number): void {
-    let buf = this.#stageBuf;
-    if (buf === undefined || len + n > buf.byteLength) {
-      const grown = new Uint8Array(Math.max(STAGE_MIN, (len + n) * 2));
-      if (buf !== undefined) grown.set(buf.subarray(0, len));
-      buf = this.#stageBuf = grown;
-    }
-    if (n <= 16) {
-      // A line end or a short reply: a loop beats set() at this size.
-      for (let i = 0; i < n; i++) buf[len + i] = chunk[i];
-    } else buf.set(chunk, len);
-    this.#stageLength = len + n;
-  }
 
   #flushStage(): void {
     const len = this.#stageLength;
@@ -568,12 +357,11 @@ export class Connection {
 
   /** Outgoing bytes as a WritableStream; closing it sends FIN (half close). */
   get writable(): WritableStream<Uint8Array> {
-    this.#writable ??= new WritableStream<Uint8Array>({
+    return this.#ex().writable ??= new WritableStream<Uint8Array>({
       write: (chunk) => this.send(chunk),
       close: () => this.closeWrite(),
       abort: () => void this.abort(),
     });
-    return this.#writable;
   }
 
   /** Cork: gather writes until {@linkcode Connection.uncork}. */
@@ -598,29 +386,34 @@ export class Connection {
    * Resolves when closed.
    */
   close(): Promise<CloseInfo> {
-    if (!this.#isClosed && !this.#closing) {
-      this.#flushStage();
-      this.#closing = true;
-      this.#rejectWaiters();
-      this.#armCloseTimer();
-      this.#socket.close();
-    }
+    if (!this.#has(ENDING)) this.#closeGracefully();
     return this.closed;
   }
-
-  #armCloseTimer(): void {
+  #closeGracefully(error?: Error): void {
+    this.#flushStage();
+    if (error) this.#ex().closeError ??= error;
+    this.#flags |= CLOSING;
+    this.#rejectWaiters();
     const ms = this.#host.closeTimeout;
-    if (ms <= 0 || this.#closeTimer !== undefined) return;
-    this.#closeTimer = setTimeout(() => {
-      this.#closeTimer = undefined;
-      this.abort(new ConnectionError("ETIMEDOUT", `Connection ${this.id} did not close gracefully within ${ms} ms`));
-    }, ms);
+    const x = ms > 0 ? this.#ex() : undefined;
+    if (x !== undefined && x.closeTimer === undefined) {
+      x.closeTimer = setTimeout(() => {
+        x.closeTimer = undefined;
+        this.abort(
+          new ConnectionError(
+            "ETIMEDOUT",
+            `Connection ${this.id} did not close gracefully within ${ms} ms`,
+          ),
+        );
+      }, ms);
+    }
+    this.#socket.close();
   }
   /** Abortive close: drop the queue and reset (RST where the runtime can). */
   abort(reason?: Error): Promise<CloseInfo> {
-    if (!this.#isClosed) {
-      if (reason) this.#closeError ??= reason;
-      this.#closing = true;
+    if (!this.#has(IS_CLOSED)) {
+      if (reason) this.#ex().closeError ??= reason;
+      this.#flags |= CLOSING;
       this.#rejectWaiters();
       this.#socket.abort();
     }
@@ -657,41 +450,26 @@ export class Connection {
    * consumer already holds bytes that followed the command).
    */
   startTls(options: ConnectionStartTlsOptions = {}): Promise<TlsInfo> {
-    if (this.#tlsState !== "none") {
-      return Promise.reject(
-        new TlsError(
-          "ERR_TLS_ALREADY_STARTED",
-          `Cannot start TLS on connection ${this.id}: ${
-            this.#tlsState === "secure" ? "it already uses TLS" : "TLS was already started"
-          } (STARTTLS requested twice)`,
-        ),
-      );
-    }
-    if (this.#isClosed || this.#closing) return Promise.reject(this.#closedError());
+    const state = this.#x?.tlsState ?? "none";
+    if (state !== "none") return Promise.reject(tlsAlreadyStarted(this.id, state === "secure"));
+    if (this.#has(ENDING)) return Promise.reject(this.#closedError());
     const start = this.#host.startTls;
-    if (start === undefined) {
-      return Promise.reject(
-        new TlsError("ERR_TLS_NOT_CONFIGURED", `Cannot start TLS on connection ${this.id}: the server has no tls option`),
-      );
-    }
-    const queued = (this.#source as { queued?: number } | undefined)?.queued ?? 0;
-    if (queued > 0) {
-      const error = new TlsError(
-        "ERR_TLS_PIPELINED",
-        `Cannot start TLS on connection ${this.id}: ${this.#consumer} read past the STARTTLS command are still queued in plaintext`,
-      );
-      this.#tlsState = "failed";
+    if (start === undefined) return Promise.reject(tlsNotConfigured(this.id));
+    const x = this.#ex();
+    if (((x.source as { queued?: number } | undefined)?.queued ?? 0) > 0) {
+      const error = tlsPipelined(this.id, this.#consumer);
+      x.tlsState = "failed";
       void this.abort(error);
       return Promise.reject(error);
     }
     // Bytes written before the command's answer go out in plaintext first.
     this.#flushStage();
-    this.#tlsState = "handshaking";
+    x.tlsState = "handshaking";
     this.#socket.pause();
-    if (this.#pushing) {
+    if (this.#has(PUSHING)) {
       // Called from the data callback: the core stops after this unit and
       // #feed hands over what it did not cut.
-      this.#upgrading = true;
+      this.#flags |= UPGRADING;
       this.#core?.halt();
     } else this.#stashRest();
     return this.#upgrade(start, options.initialData);
@@ -699,16 +477,18 @@ export class Connection {
 
   /** @internal Starts event delivery (the server calls it once the connection is open). */
   _start(): void {
-    if (this.#started) return;
-    this.#started = true;
-    if (this.#tlsState !== "handshaking") this.#socket.start(new SocketBridge(this));
+    if (this.#has(STARTED)) return;
+    this.#flags |= STARTED;
+    if (this.#x?.tlsState !== "handshaking") this.#socket.start(new SocketBridge(this));
   }
 
+  /** Keeps the bytes the core had not cut when STARTTLS was asked: they belong to the TLS stream. */
   #stashRest(): void {
-    this.#upgrading = false;
+    this.#flags &= ~UPGRADING;
     const rest = this.#core?.takeRest();
     if (rest !== undefined && rest.length > 0) {
-      this.#tlsRest = this.#tlsRest ? concat(this.#tlsRest, rest) : rest;
+      const x = this.#ex();
+      x.tlsRest = x.tlsRest ? concat(x.tlsRest, rest) : rest;
     }
   }
 
@@ -718,42 +498,42 @@ export class Connection {
   ): Promise<TlsInfo> {
     const plain = this.#socket;
     const cancel = new AbortController();
-    const pending = new HandshakingSocket(plain, this.#host.writeHighWaterMark, () => cancel.abort());
+    const pending = new HandshakingSocket(
+      plain,
+      this.#host.writeHighWaterMark,
+      () => cancel.abort(),
+    );
     this.#socket = pending;
     await undefined; // a running #feed hands over the bytes it did not cut
-    if (this.#upgrading) this.#stashRest();
-    let initial: Uint8Array | undefined = extra !== undefined && extra.length > 0 ? extra.slice() : undefined;
-    for (const part of [this.#tlsRest, this.#held]) {
-      if (part !== undefined && part.length > 0) initial = initial ? concat(initial, part) : part;
-    }
-    this.#tlsRest = undefined;
-    this.#held = undefined;
+    if (this.#has(UPGRADING)) this.#stashRest();
+    const x = this.#ex();
+    const initial = x.takeTlsInitial(extra);
     this.#core = createCore(this.#framing);
-    this.#reframe = false; // the new core already has the framing asked for
+    this.#flags &= ~REFRAME; // the new core already has the framing asked for
     let socket: Socket;
     try {
       socket = await start(this, plain, { initialData: initial, signal: cancel.signal });
     } catch (error) {
-      this.#tlsState = "failed";
+      x.tlsState = "failed";
       const err = error instanceof Error ? error : new Error(String(error));
-      this._onClose(this.#closing && !this.#closeError ? undefined : err);
-      throw this.#closeError ?? err;
+      this._onClose(this.#has(CLOSING) && !x.closeError ? undefined : err);
+      throw x.closeError ?? err;
     }
     this.#socket = socket;
-    this.#tls = socket.tls?.();
-    this.#tlsState = "secure";
+    const tls = x.tls = socket.tls?.();
+    x.tlsState = "secure";
     const drain = pending.writableLength >= this.#host.writeHighWaterMark;
     pending.replay(socket);
-    if (this.#started) socket.start(new SocketBridge(this));
-    if (this.#userPaused || this.#streamPaused) socket.pause();
+    if (this.#has(STARTED)) socket.start(new SocketBridge(this));
+    if (this.#has(USER_PAUSED | STREAM_PAUSED)) socket.pause();
     this.#host.secured?.(this);
-    if (drain || this.#drainWaiters !== undefined) this._drain();
-    return this.#tls!;
+    if (drain || x.drainWaiters !== undefined) this._drain();
+    return tls!;
   }
 
   /** @internal No data callback: read nothing until a stream consumer appears. */
   _awaitConsumer(): void {
-    this.#streamPaused = true;
+    this.#flags |= STREAM_PAUSED;
     this.#socket.pause();
   }
 
@@ -763,14 +543,8 @@ export class Connection {
       ? `Connection ${this.id} idle for ${this.#idleTimeout} ms`
       : `Connection ${this.id} could not send for ${this.#writeTimeout} ms`;
     const err = new ConnectionError("ETIMEDOUT", msg);
-    if (what === "idle") {
-      this.#flushStage();
-      this.#closeError ??= err;
-      this.#closing = true;
-      this.#rejectWaiters();
-      this.#armCloseTimer();
-      this.#socket.close();
-    } else this.abort(err);
+    if (what === "idle") this.#closeGracefully(err);
+    else this.abort(err);
   }
   /** @internal Bytes the kernel has taken so far. */
   get _flushed(): number {
@@ -779,32 +553,30 @@ export class Connection {
 
   // ---- called by the adapter, through SocketBridge ----
 
-
   /** @internal */
   _data(chunk: Uint8Array): void {
     this._touched = true;
     this.bytesReceived += chunk.byteLength;
     if (this.#consumer === "bytes") {
-      const src = this.#source as PushSource<Uint8Array>;
-      const copy = this.#socket.sharedChunks ? chunk.slice() : chunk;
-      if (!src.push(copy)) this.#pauseForStream();
+      const src = this.#x!.source as PushSource<Uint8Array>;
+      if (!src.push(this.#socket.sharedChunks ? chunk.slice() : chunk)) this.#pauseForStream();
       return;
     }
-    if (this.#userPaused) {
+    if (this.#has(USER_PAUSED)) {
       // Data that raced a pause: keep it, it is delivered on resume.
-      this.#held = this.#held ? concat(this.#held, chunk) : chunk.slice();
+      this.#ex().hold(chunk);
       return;
     }
     const sock = this.#socket;
     sock.cork();
-    this.#batching = true;
+    this.#flags |= BATCHING;
     this.#readBuffer = sock.sharedChunks && !sock.lendsReadBuffer ? chunk.buffer : undefined;
     try {
       this.#feed(chunk);
     } finally {
-      this.#batching = false;
+      this.#flags &= ~BATCHING;
       this.#readBuffer = undefined;
-      if (!this.#isClosed) this.#flushStage();
+      if (!this.#has(IS_CLOSED)) this.#flushStage();
       else this.#stageLength = 0;
       sock.uncork();
     }
@@ -812,22 +584,20 @@ export class Connection {
   /** @internal */
   _end(): void {
     this.#flushCore();
-    if (this.#source) {
-      this.#source.close();
+    const source = this.#x?.source;
+    if (source) {
+      source.close();
       return;
     }
     if (this.#host.allowHalfOpen) this.#host.onEnd?.(this);
-    else if (!this.#closing) this.close();
+    else if (!this.#has(CLOSING)) this.close();
   }
   /** @internal */
   _drain(): void {
-    const waiters = this.#drainWaiters;
-    if (waiters !== undefined) {
-      this.#drainWaiters = undefined;
-      for (const w of waiters) w.resolve();
-    }
+    this.#x?.releaseWaiters();
     this.#host.onDrain?.(this);
   }
+
   // ---- internals ----
 
   #take(kind: Consumer): void {
@@ -837,58 +607,66 @@ export class Connection {
       );
     }
     this.#consumer = kind;
-    const held = this.#held;
-    this.#held = undefined;
+    const held = this.#x?.takeHeld();
     if (held && kind === "bytes") queueMicrotask(() => this._data(held));
     else if (held) queueMicrotask(() => this.#feed(held));
   }
 
-  #streamHooks() {
+  #setSource<T extends PushSource<Uint8Array> | PushSource<Segment>>(src: T): T {
+    this.#ex().source = src;
+    if (this.#has(ENDING)) src.close();
+    return src;
+  }
+
+  #streamHooks(): { pull(): void; cancel(): void } {
     return {
       pull: () => {
-        if (this.#streamPaused) {
-          this.#streamPaused = false;
-          if (!this.#userPaused && !this.#isClosed) this.#socket.resume();
+        if (this.#has(STREAM_PAUSED)) {
+          this.#flags &= ~STREAM_PAUSED;
+          if (!this.#has(USER_PAUSED | IS_CLOSED)) this.#socket.resume();
         }
       },
       cancel: () => {
         this.#socket.pause();
-        this.#streamPaused = true;
+        this.#flags |= STREAM_PAUSED;
       },
     };
   }
 
   #pauseForStream(): void {
-    if (this.#streamPaused) return;
-    this.#streamPaused = true;
+    if (this.#has(STREAM_PAUSED)) return;
+    this.#flags |= STREAM_PAUSED;
     this.#socket.pause();
+  }
+
+  /** The framing core's callback, bound once. */
+  get #emit(): (bytes: Uint8Array, eol: boolean) => void {
+    return this.#ex().emitFn ??= (bytes, eol) => this.#deliver(bytes, eol);
   }
 
   /** Feeds bytes through the core; stops at a pause or a framing change and keeps the rest. */
   #feed(chunk: Uint8Array): void {
     let input: Uint8Array | undefined = chunk;
-    while (input && input.length > 0 && !this.#failed) {
+    while (input && input.length > 0 && !this.#has(FAILED)) {
       const core = this.#core;
       if (!core) {
         this.#deliver(input, true);
         input = undefined;
         break;
       }
-      this.#pushing = true;
+      this.#flags |= PUSHING;
       try {
         core.push(input, this.#emit);
       } finally {
-        this.#pushing = false;
+        this.#flags &= ~PUSHING;
       }
       input = undefined;
-      if (this.#upgrading) return this.#stashRest(); // the rest belongs to the TLS stream
-      if (this.#reframe) input = this.#applyReframe();
-      if (this.#userPaused) {
+      if (this.#has(UPGRADING)) return this.#stashRest(); // the rest belongs to the TLS stream
+      if (this.#has(REFRAME)) input = this.#applyReframe();
+      if (this.#has(USER_PAUSED)) {
         const rest = this.#core?.takeRest();
         const pending = input && rest ? concat(rest, input) : input ?? rest;
-        if (pending && pending.length > 0) {
-          this.#held = this.#held ? concat(this.#held, pending) : pending.slice();
-        }
+        if (pending && pending.length > 0) this.#ex().hold(pending);
         return;
       }
     }
@@ -896,7 +674,7 @@ export class Connection {
 
   /** Switches to the new framing; returns bytes the old core had not cut yet. */
   #applyReframe(): Uint8Array | undefined {
-    this.#reframe = false;
+    this.#flags &= ~REFRAME;
     const rest = this.#core?.takeRest();
     this.#core = createCore(this.#framing);
     return rest && rest.length > 0 ? rest.slice() : undefined;
@@ -905,113 +683,68 @@ export class Connection {
   #deliver(bytes: Uint8Array, eol: boolean): void {
     const consumer = this.#consumer;
     if (consumer === "events") {
-      if (this.#failed) return;
+      if (this.#has(FAILED)) return;
       try {
         this.#host.onData?.(this, bytes, eol);
       } catch (error) {
         // A throwing handler fails its connection, never the server.
-        this.#failed = true;
+        this.#flags |= FAILED;
         const err = error instanceof Error ? error : new Error(String(error));
         this.#host.report(err, this);
         this.#core?.halt();
         void this.abort(err);
       }
     } else if (consumer === "segments") {
-      const src = this.#source as PushSource<Segment>;
+      const src = this.#x!.source as PushSource<Segment>;
       if (!src.push({ bytes: bytes.slice(), eol })) this.#pauseForStream();
     } else {
-      (this.#source as PushSource<Uint8Array>).push(bytes.slice());
+      (this.#x!.source as PushSource<Uint8Array>).push(bytes.slice());
     }
   }
 
   #flushCore(): void {
-    if (this.#userPaused && this.#held) return;
+    if (this.#has(USER_PAUSED) && this.#x?.held) return;
     this.#core?.flush(this.#emit);
   }
 
   #closedError(): Error {
-    return this.#closeError ?? new ConnectionError("EPIPE", `Connection ${this.id} is closed`);
+    return this.#x?.closeError ?? new ConnectionError("EPIPE", `Connection ${this.id} is closed`);
   }
 
   #rejectWaiters(): void {
-    const waiters = this.#drainWaiters;
-    if (waiters === undefined) return;
-    this.#drainWaiters = undefined;
-    for (const w of waiters) w.reject(this.#closedError());
+    this.#x?.releaseWaiters(() => this.#closedError());
   }
 
   /** @internal The adapter reports the socket closed. */
   _onClose(error?: Error): void {
-    if (this.#isClosed) return;
-    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
-    if (!error && this.#held && this.#consumer === "events") {
+    if (this.#has(IS_CLOSED)) return;
+    const x = this.#ex();
+    if (x.closeTimer !== undefined) clearTimeout(x.closeTimer);
+    if (!error && x.held && this.#consumer === "events") {
       // Paused with undelivered bytes: deliver them before reporting the close.
-      this.#userPaused = false;
-      const held = this.#held;
-      this.#held = undefined;
-      this.#feed(held);
+      this.#flags &= ~USER_PAUSED;
+      this.#feed(x.takeHeld()!);
     }
-    if (!this.#closeError || !error) this.#flushCore();
-    this.#isClosed = true;
-    const err = this.#closeError ?? error;
-    if (err) this.#closeError = err;
+    if (!x.closeError || !error) this.#flushCore();
+    this.#flags |= IS_CLOSED;
+    const err = x.closeError ??= error;
     this.#rejectWaiters();
-    if (this.#source) {
-      if (error && !this.#source.done) this.#source.error(error);
-      else this.#source.close();
+    const source = x.source;
+    if (source) {
+      if (error && !source.done) source.error(error);
+      else source.close();
     }
-    const code = codeOf(err);
-    const info: CloseInfo = err
-      ? { code: statusOf(code ?? "ECONNABORTED"), reason: err.message, error: err }
-      : { code: 0, reason: "OK" };
-    this.#info = info;
-    this.#resolveClosed?.(info);
-    this.#resolveClosed = undefined;
+    const info = closeInfoOf(err);
+    x.settle(info);
     this.#host.closed(this, info);
   }
 }
 
 function checkMs(name: string, ms: number): number {
   if (!Number.isFinite(ms) || ms < 0) {
-    throw new RangeError(`Cannot set ${name} as it must be >= 0 milliseconds: current value is ${ms}`);
+    throw new RangeError(
+      `Cannot set ${name} as it must be >= 0 milliseconds: current value is ${ms}`,
+    );
   }
   return ms;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
-const encoder = new TextEncoder();
-/** Writes up to this size inside a read batch are gathered into one buffer. */
-const STAGE_MAX = 4096;
-/** First size of a gather buffer. */
-const STAGE_MIN = 2048;
-
-/** @internal Forwards a socket's callbacks to its connection. */
-export class SocketBridge implements SocketHandlers {
-  readonly #conn: Connection;
-  /** Wraps a connection. */
-  constructor(conn: Connection) {
-    this.#conn = conn;
-  }
-  /** @internal */
-  data(chunk: Uint8Array): void {
-    this.#conn._data(chunk);
-  }
-  /** @internal */
-  end(): void {
-    this.#conn._end();
-  }
-  /** @internal */
-  drain(): void {
-    this.#conn._drain();
-  }
-  /** @internal */
-  close(error?: Error): void {
-    this.#conn._onClose(error);
-  }
 }

@@ -26,7 +26,8 @@ Options:
   --deflate              accept permessage-deflate (RFC 7692) offers (the default)
   --no-deflate           decline permessage-deflate: every message goes uncompressed
   --deflate-threshold BYTES
-                         messages shorter than this are echoed uncompressed (default 64)
+                         messages shorter than this are echoed uncompressed
+                         (default 128; 1024 with --deflate-no-context-takeover)
   --deflate-window-bits N
                          LZ77 window (9-15) of both directions; larger compresses
                          better and costs more memory per connection (default 12)

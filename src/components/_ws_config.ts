@@ -76,7 +76,11 @@ export function applyWsConfig(c: WsConfigTarget, setting: string, value: string)
     case "enablepermessagedeflate":
       return s.set({ perMessageDeflate: parseBool(setting, value) });
     case "permessagedeflatethreshold":
-      return s.set({ perMessageDeflate: { threshold: int(setting, value, 0, 2 ** 31) } });
+      return s.set({
+        perMessageDeflate: {
+          threshold: value.trim().toLowerCase() === "auto" ? undefined : int(setting, value, 0, 2 ** 31),
+        },
+      });
     case "permessagedeflatewindowbits": {
       const bits = int(setting, value, 9, 15);
       return s.set({ perMessageDeflate: { serverMaxWindowBits: bits, clientMaxWindowBits: bits } });
@@ -112,7 +116,8 @@ export function readWsConfig(c: WsConfigTarget, setting: string): string {
     case "enablepermessagedeflate":
       return String(s.perMessageDeflate !== false);
     case "permessagedeflatethreshold":
-      return String(s.perMessageDeflate === false ? 0 : s.perMessageDeflate.threshold);
+      // "auto": 128 bytes with context takeover, 1024 without (see PerMessageDeflateOptions.threshold).
+      return String(s.perMessageDeflate === false ? 0 : s.perMessageDeflate.threshold ?? "auto");
     case "permessagedeflatewindowbits":
       return String(s.perMessageDeflate === false ? 0 : s.perMessageDeflate.serverMaxWindowBits);
     case "loglevel":

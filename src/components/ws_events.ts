@@ -93,7 +93,8 @@ export class WsLogEvent extends Event {
  * WebSocketOpenRequest: a client asks to open a WebSocket. Set
  * `statusCode` (for example 401) to refuse, `subProtocols` to the one
  * chosen from the client's list, `responseHeaders` to add headers
- * ("Name: value" lines) (reference: WebSocketOpenRequest).
+ * ("Name: value" lines), `enablePermessageDeflate` false to decline
+ * compression for this client (reference: WebSocketOpenRequest).
  */
 export class WebSocketOpenRequestEvent extends Event {
   /** The connection. */
@@ -114,6 +115,12 @@ export class WebSocketOpenRequestEvent extends Event {
   statusCode = 101;
   /** Headers to add to the response, one "Name: value" per line. */
   responseHeaders = "";
+  /**
+   * Negotiate permessage-deflate if the client offered it and the server's
+   * `EnablePermessageDeflate` is on; false declines it for this connection.
+   * @default {true}
+   */
+  enablePermessageDeflate = true;
   /** Creates the event. */
   constructor(
     connectionId: string,

@@ -197,7 +197,7 @@ export class WsServer extends EventTarget implements AsyncDisposable {
    * `config("Name=Value")` sets, `config("Name")` reads a setting (reference:
    * Config). permessage-deflate: `EnablePermessageDeflate` (default true:
    * browsers' offers are accepted), `PermessageDeflateThreshold` (bytes,
-   * default 64) and `PermessageDeflateWindowBits` (9-15 for both
+   * default "auto": 128 with context takeover, 1024 without) and `PermessageDeflateWindowBits` (9-15 for both
    * directions, default 12); they apply to connections opened afterwards.
    */
   config(setting: string): Promise<string> {
@@ -239,6 +239,7 @@ export class WsServer extends EventTarget implements AsyncDisposable {
     this.#log(2, ev.requestHeaders, req.connectionId, "Verbose");
     this.dispatchEvent(ev);
     applyOpenRequestEvent(ev, req);
+    if (ev.enablePermessageDeflate === false) req.perMessageDeflate = false;
   }
 
   #hooks(): WebSocketServerOptions {

@@ -3,8 +3,8 @@
  * agreed parameters, and a deflater and inflater created on first use.
  * Without context takeover nothing is kept per connection: deflaters are
  * shared by all connections (each message is compressed whole, then the
- * stream is reset) and inflaters are lent from a small pool for the span of
- * one message. Everything runs synchronously, so message order holds and
+ * stream is reset), and inflaters, and deflaters of messages sent in
+ * pieces, are lent from small pools for the span of one message. Everything runs synchronously, so message order holds and
  * at most one (de)compression runs at a time per thread.
  *
  * @module
@@ -12,22 +12,35 @@
 
 import { NotSupportedError } from "../runtime/errors.ts";
 import { zlibEngine } from "../runtime/zlib.ts";
-import type { DeflateEngine, Deflater, Inflater } from "./deflate_engine.ts";
-import type { DeflateParams, ResolvedDeflateOptions } from "./permessage_deflate.ts";
+import type { DeflateEngine, Deflater, DeflaterSettings, Inflater } from "./deflate_engine.ts";
+import { type DeflateParams, deflateThreshold, type ResolvedDeflateOptions } from "./permessage_deflate.ts";
 
 /** Idle inflaters kept per window size for messages without context takeover. */
 const POOL = 4;
 
 const sharedDeflaters = new Map<string, Deflater>();
+/** Idle deflaters for messages sent in pieces without context takeover. */
+const deflaterPools = new Map<string, Deflater[]>();
 const inflaterPools = new Map<number, Inflater[]>();
 
 let loaded: DeflateEngine | NotSupportedError | undefined;
+let probe: () => DeflateEngine = zlibEngine;
 
-/** The `node:zlib` engine, or the reason it cannot be used (checked once). */
+/**
+ * Replaces how the engine is loaded (tests: a probe that throws
+ * `NotSupportedError` makes servers decline permessage-deflate) and forgets
+ * the last result; without an argument, `node:zlib` again.
+ */
+export function setEngineProbe(load: () => DeflateEngine = zlibEngine): void {
+  probe = load;
+  loaded = undefined;
+}
+
+/** The engine (`node:zlib`), or the reason it cannot be used (checked once). */
 export function deflateEngine(): DeflateEngine | NotSupportedError {
   if (loaded === undefined) {
     try {
-      loaded = zlibEngine();
+      loaded = probe();
     } catch (error) {
       loaded = error instanceof NotSupportedError
         ? error
@@ -69,6 +82,8 @@ export class DeflateSession implements Inflater {
   readonly #engine: DeflateEngine;
   readonly #options: ResolvedDeflateOptions;
   #deflater: Deflater | undefined = undefined;
+  /** The deflater of the message being sent in pieces. */
+  #part: Deflater | undefined = undefined;
   #inflater: Inflater | undefined = undefined;
   /** The budget this session counts in while it keeps a context. */
   #budget: ContextBudget | undefined;
@@ -82,7 +97,7 @@ export class DeflateSession implements Inflater {
     this.#engine = engine;
     this.params = params;
     this.#options = options;
-    this.threshold = options.threshold;
+    this.threshold = deflateThreshold(options.threshold, params.serverNoContextTakeover);
     if (!params.serverNoContextTakeover || !params.clientNoContextTakeover) {
       this.#budget = budget;
       budget.n++;
@@ -93,16 +108,9 @@ export class DeflateSession implements Inflater {
   deflate(data: Uint8Array): Uint8Array {
     let d = this.#deflater;
     if (d === undefined) {
-      const o = this.#options;
-      const settings = {
-        windowBits: this.params.serverWindowBits,
-        memLevel: o.memLevel,
-        level: o.level,
-        noContextTakeover: this.params.serverNoContextTakeover,
-      };
+      const settings = this.#settings();
       if (settings.noContextTakeover) {
-        const key =
-          `${this.#engine.name}:${settings.windowBits}:${settings.memLevel}:${settings.level}`;
+        const key = this.#key();
         d = sharedDeflaters.get(key);
         if (d === undefined) sharedDeflaters.set(key, d = this.#engine.createDeflater(settings));
       } else d = this.#engine.createDeflater(settings);
@@ -114,6 +122,67 @@ export class DeflateSession implements Inflater {
       this.#dropDeflater();
       throw error;
     }
+  }
+
+  /** A message is being compressed in pieces ({@linkcode deflatePart}). */
+  get partOpen(): boolean {
+    return this.#part !== undefined;
+  }
+
+  /**
+   * Compresses one piece of a message sent in pieces; `end` ends it. With
+   * context takeover the connection's deflater carries on; without, a
+   * deflater is lent to this message alone (messages of other connections
+   * go on meanwhile) and reset when it ends.
+   */
+  deflatePart(data: Uint8Array, end: boolean): Uint8Array {
+    let d = this.#part;
+    if (d === undefined) {
+      if (this.params.serverNoContextTakeover) {
+        d = deflaterPools.get(this.#key())?.pop() ?? this.#engine.createDeflater(this.#settings());
+      } else {
+        d = this.#deflater ??= this.#engine.createDeflater(this.#settings());
+      }
+      this.#part = d;
+    }
+    let out: Uint8Array;
+    try {
+      out = d.deflate(data, end);
+    } catch (error) {
+      this.#part = undefined;
+      if (d === this.#deflater) this.#deflater = undefined;
+      d.close();
+      throw error;
+    }
+    if (end) {
+      this.#part = undefined;
+      if (this.params.serverNoContextTakeover) this.#lend(d);
+    }
+    return out;
+  }
+
+  #settings(): DeflaterSettings {
+    const o = this.#options;
+    return {
+      windowBits: this.params.serverWindowBits,
+      memLevel: o.memLevel,
+      level: o.level,
+      noContextTakeover: this.params.serverNoContextTakeover,
+    };
+  }
+
+  #key(): string {
+    const o = this.#options;
+    return `${this.#engine.name}:${this.params.serverWindowBits}:${o.memLevel}:${o.level}`;
+  }
+
+  /** Returns a reset deflater to the pool of its settings. */
+  #lend(d: Deflater): void {
+    const key = this.#key();
+    let pool = deflaterPools.get(key);
+    if (pool === undefined) deflaterPools.set(key, pool = []);
+    if (pool.length < POOL) pool.push(d);
+    else d.close();
   }
 
   /** Inflates part of a message (RFC 7692 §7.2.2); see {@linkcode Inflater.inflate}. */
@@ -155,7 +224,9 @@ export class DeflateSession implements Inflater {
     this.#inflater?.close();
     this.#inflater = undefined;
     if (!this.params.serverNoContextTakeover) this.#deflater?.close();
+    else this.#part?.close(); // lent, and mid-message: its state is not reset
     this.#deflater = undefined;
+    this.#part = undefined;
   }
 
   #dropDeflater(): void {

@@ -21,7 +21,11 @@ import { feedFrames, log } from "./_ws_receive.ts";
 import { contextBudget, DeflateSession, deflateEngine, policyFor } from "./_ws_deflate.ts";
 import { NotSupportedError } from "../runtime/errors.ts";
 import { formatExtensions } from "./extensions.ts";
-import { negotiatePerMessageDeflate } from "./permessage_deflate.ts";
+import {
+  negotiatePerMessageDeflate,
+  type PerMessageDeflateOptions,
+  resolveDeflateOptions,
+} from "./permessage_deflate.ts";
 import { CLOSING, CONNECTING, OPEN } from "./_ws_state.ts";
 import type { WebSocketConnection } from "./ws_connection.ts";
 
@@ -159,7 +163,7 @@ export function refuse(
 /** Applies the hook's decision: refuse, or open. */
 function accept(ws: WebSocketConnection, req: WebSocketOpenRequest, rest: Uint8Array): void {
   const status = req.status;
-  if (status === 101) return open(ws, req.request, req.protocol, req._headers, rest);
+  if (status === 101) return open(ws, req.request, req.protocol, req._headers, rest, req.perMessageDeflate);
   if (!Number.isInteger(status) || status < 200 || status > 599) {
     ws._host.report(
       new RangeError(`Cannot answer the WebSocket request as status must be 101 or 200-599: current value is ${status}`),
@@ -178,6 +182,7 @@ function open(
   protocol: string | undefined,
   headers: Headers | undefined,
   rest: Uint8Array,
+  deflate: boolean | PerMessageDeflateOptions = true,
 ): void {
   const offer = request.webSocket!;
   let bytes: Uint8Array;
@@ -189,7 +194,7 @@ function open(
         }`,
       );
     }
-    const extensions = negotiate(ws, request);
+    const extensions = negotiate(ws, request, deflate);
     bytes = headers === undefined
       ? switchingProtocols(offer.key, protocol, extensions)
       : buildAcceptResponse({ key: offer.key, protocol, headers, extensions });
@@ -243,13 +248,20 @@ function switchingProtocols(key: string, protocol: string | undefined, extension
 
 /**
  * permessage-deflate (RFC 7692 §7.1): accepts the first acceptable offer
- * under the server's policy, sets up the session's state and returns the
- * `Sec-WebSocket-Extensions` value, or undefined when none is accepted.
+ * under the server's policy as the open-request hook adjusted it (`choice`),
+ * sets up the session's state and returns the `Sec-WebSocket-Extensions`
+ * value, or undefined when none is accepted.
  */
-function negotiate(ws: WebSocketConnection, request: HttpRequest): string | undefined {
-  const policy = ws._host.s.perMessageDeflate;
+function negotiate(
+  ws: WebSocketConnection,
+  request: HttpRequest,
+  choice: boolean | PerMessageDeflateOptions,
+): string | undefined {
   const offers = request.webSocket!.extensions;
-  if (policy === false || offers.length === 0) return undefined;
+  if (choice === false || offers.length === 0) return undefined;
+  const base = ws._host.s.perMessageDeflate;
+  const policy = choice === true ? base : resolveDeflateOptions({ ...(base || {}), ...choice });
+  if (policy === false) return undefined;
   const budget = contextBudget(ws._host);
   const agreed = negotiatePerMessageDeflate(offers, policyFor(policy, budget));
   if (agreed === undefined) return undefined;

@@ -9,6 +9,7 @@
 
 import { ConnectionError, ErrorCode, ServerError } from "../net/errors.ts";
 import {
+  bytesOf,
   type ChunkOut,
   controlFrame,
   HeldFrames,
@@ -67,7 +68,13 @@ export function sendMessage(
   let ok: boolean;
   // permessage-deflate: at least `threshold` bytes (a string's UTF-8 size is at least its length).
   if (pmd !== undefined && compress && data.length >= pmd.threshold) {
-    ok = writeDeflated(out, text ? 1 : 2, text || typeof data !== "string" ? data : encoder.encode(data), max, pmd);
+    const bytes = text || typeof data !== "string" ? data : encoder.encode(data);
+    if (out !== ws._conn && pmd.partOpen) {
+      // The open message owns the compression context: compress this one after it.
+      const owned = typeof bytes === "string" || bytes.buffer !== ws._lent ? bytes : bytes.slice();
+      (out as HeldFrames).defer({ data: owned, opcode: text ? 1 : 2 });
+      ok = true;
+    } else ok = writeDeflated(out, text ? 1 : 2, bytes, max, pmd);
   } else if (typeof data === "string") {
     ok = text ? writeString(out, 1, data, true, max) : writeData(out, 2, encoder.encode(data), true, max, false);
   } else {
@@ -80,20 +87,32 @@ export function sendMessage(
 }
 
 /** See `WebSocketConnection.sendFragment`. */
-export function sendFragment(ws: WebSocketConnection, data: string | Uint8Array, last: boolean, text: boolean): boolean {
+export function sendFragment(
+  ws: WebSocketConnection,
+  data: string | Uint8Array,
+  last: boolean,
+  text: boolean,
+  compress: boolean,
+): boolean {
   if (ws._outOwner !== undefined && ws._outOwner !== USER) {
     throw new TypeError(`Cannot send a fragment on WebSocket ${ws.id}: a stream or file is sending a message`);
   }
-  return sendPart(ws, USER, data, last, text);
+  return sendPart(ws, USER, data, last, text, compress);
 }
 
-/** Writes a piece of the message `owner` sends; the last one releases the held messages. */
+/**
+ * Writes a piece of the message `owner` sends; the last one releases the
+ * held messages. With permessage-deflate the first piece decides: the
+ * message is compressed (RSV1 on its first frame, RFC 7692 §6.1) when
+ * `compress` and that piece has at least `threshold` bytes, as `ws` does.
+ */
 export function sendPart(
   ws: WebSocketConnection,
   owner: object,
   data: string | Uint8Array,
   last: boolean,
   text: boolean,
+  compress = true,
 ): boolean {
   if (ws._state !== OPEN) throw closedError(ws);
   const conn = ws._conn;
@@ -103,7 +122,11 @@ export function sendPart(
   const opcode = ws._outType === 0 ? (text ? 1 : 2) : 0;
   if (opcode !== 0) ws._outType = opcode;
   const max = ws._host.s.maxFrameSize;
-  let ok = typeof data === "string"
+  const pmd = ws._pmd;
+  const deflate = pmd !== undefined && (opcode !== 0 ? compress && data.length >= pmd.threshold : pmd.partOpen);
+  let ok = deflate
+    ? writeData(conn, opcode, pmd.deflatePart(bytesOf(data), last), last, max, false, opcode !== 0)
+    : typeof data === "string"
     ? writeString(conn, opcode, data, last, max)
     : writeData(conn, opcode, data, last, max, data.buffer === ws._lent);
   if (!last) return ok;
@@ -112,7 +135,9 @@ export function sendPart(
   const held = ws._held;
   if (held === undefined) return ok;
   ws._held = undefined;
-  for (const chunk of held.chunks) ok = conn.write(chunk);
+  for (const chunk of held.chunks) {
+    ok = chunk instanceof Uint8Array ? conn.write(chunk) : writeDeflated(conn, chunk.opcode, chunk.data, max, pmd!);
+  }
   if (ok && held.denied) queueMicrotask(() => ws._drain());
   return ok;
 }

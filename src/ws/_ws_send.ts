@@ -83,7 +83,7 @@ export function writeData(
 /**
  * Writes a whole message compressed by `deflater` (RFC 7692 §7.2.1): a
  * string is encoded into a scratch buffer first, which `deflate` consumes
- * at once (`deflater` consumes it at once). The compressed payload is owned, never copied again.
+ * at once. The compressed payload is owned, never copied again.
  */
 export function writeDeflated(
   out: ChunkOut,
@@ -92,11 +92,17 @@ export function writeDeflated(
   max: number,
   deflater: { deflate(bytes: Uint8Array): Uint8Array },
 ): boolean {
-  let bytes: Uint8Array;
-  if (typeof data !== "string") bytes = data;
-  else if (data.length <= SCRATCH_CHARS) bytes = scratch.subarray(0, encoder.encodeInto(data, scratch).written);
-  else bytes = encoder.encode(data);
-  return writeData(out, opcode, deflater.deflate(bytes), true, max, false, true);
+  return writeData(out, opcode, deflater.deflate(bytesOf(data)), true, max, false, true);
+}
+
+/**
+ * The bytes of `data`: a string is encoded into a scratch buffer when
+ * small, valid only until the next call (for a consumer that uses them at once).
+ */
+export function bytesOf(data: string | Uint8Array): Uint8Array {
+  if (typeof data !== "string") return data;
+  if (data.length <= SCRATCH_CHARS) return scratch.subarray(0, encoder.encodeInto(data, scratch).written);
+  return encoder.encode(data);
 }
 
 /** Writes a string as a text message (or part), encoding it once. */
@@ -141,10 +147,21 @@ export function controlFrame(opcode: 9 | 10, payload: Uint8Array): Uint8Array {
   return buf;
 }
 
+/**
+ * A message held to be compressed when the open message ends (a
+ * compressed message sent in pieces owns the compression context until then).
+ */
+export interface HeldMessage {
+  /** The message (owned: callers copy borrowed bytes). */
+  data: string | Uint8Array;
+  /** 1 text, 2 binary. */
+  opcode: number;
+}
+
 /** Frames held while a streamed message is open; written in order when it ends. */
 export class HeldFrames implements ChunkOut {
-  /** The held chunks. */
-  chunks: Uint8Array[] = [];
+  /** The held chunks, and messages still to compress. */
+  chunks: (Uint8Array | HeldMessage)[] = [];
   /** Their total size in bytes. */
   bytes = 0;
   /** A send made while holding reported backpressure: signal the drain on release. */
@@ -154,5 +171,10 @@ export class HeldFrames implements ChunkOut {
     this.chunks.push(chunk);
     this.bytes += chunk.length;
     return true;
+  }
+  /** Holds a message to compress later; counts its uncompressed size. */
+  defer(message: HeldMessage): void {
+    this.chunks.push(message);
+    this.bytes += message.data.length;
   }
 }

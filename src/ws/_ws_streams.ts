@@ -27,6 +27,13 @@ export interface WebSocketFragment {
 export interface OpenMessageOptions {
   /** Send a text message (the pieces, joined, must be valid UTF-8). @default {false} */
   text?: boolean;
+  /**
+   * With permessage-deflate, compress the message piece by piece when its
+   * first piece has at least the policy's `threshold` bytes; false sends
+   * it as it is.
+   * @default {true}
+   */
+  compress?: boolean;
 }
 
 /** Options of {@linkcode WebSocketConnection.sendFile}. */
@@ -35,6 +42,13 @@ export interface WsSendFileOptions {
   signal?: AbortSignal;
   /** Send as a text message (the file must be UTF-8). @default {false} */
   text?: boolean;
+  /**
+   * With permessage-deflate, compress the file chunk by chunk (one context
+   * for the whole message) when it has at least the policy's `threshold`
+   * bytes; false for data that is already compressed (images, archives).
+   * @default {true}
+   */
+  compress?: boolean;
 }
 
 /** @internal Where a session delivers messages once a stream consumer took them. */
@@ -164,11 +178,12 @@ export function openMessage(
   options: OpenMessageOptions,
 ): WritableStream<string | Uint8Array> {
   const text = options.text ?? false;
+  const compress = options.compress !== false;
   const owner = claim(ws, "open a message");
   return new WritableStream<string | Uint8Array>({
     async write(chunk) {
       await room(ws);
-      ws._part(owner, chunk, false, text);
+      ws._part(owner, chunk, false, text, compress);
     },
     close() {
       release(ws, owner, text, true);
@@ -187,6 +202,7 @@ export async function sendFile(
 ): Promise<number> {
   const { signal } = options;
   const text = options.text ?? false;
+  const compress = options.compress !== false;
   signal?.throwIfAborted();
   const owner = claim(ws, "send a file");
   let sent = 0;
@@ -203,7 +219,7 @@ export async function sendFile(
     while (!current.done) {
       const next = await Promise.race([reader.read(), aborted]);
       while (ws.desiredSize <= 0) await Promise.race([ws.ready, aborted]);
-      ws._part(owner, current.value, next.done === true, text);
+      ws._part(owner, current.value, next.done === true, text, compress);
       sent += current.value.length;
       current = next;
     }

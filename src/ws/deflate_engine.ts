@@ -31,12 +31,19 @@ export interface InflaterSettings {
 }
 
 /**
- * Compresses whole messages into permessage-deflate payloads (RFC 7692
- * §7.2.1): deflate with a sync flush, the trailing `00 00 ff ff` removed.
+ * Compresses messages into permessage-deflate payloads (RFC 7692 §7.2.1):
+ * deflate with a sync flush, the trailing `00 00 ff ff` removed.
  */
 export interface Deflater {
-  /** Compresses one message; returns its frame payload (owned by the caller). */
-  deflate(data: Uint8Array): Uint8Array;
+  /**
+   * Compresses one message, or with `end` false one piece of a message sent
+   * in pieces (RFC 7692 §6.1: the pieces' outputs, joined, are the message's
+   * compressed data; only the message's final `00 00 ff ff` is removed, so
+   * a piece's tail is held back until the next piece shows it is not final).
+   * `end` defaults to true. Returns the frame payload (owned by the caller;
+   * may be empty for a piece).
+   */
+  deflate(data: Uint8Array, end?: boolean): Uint8Array;
   /** Frees the compression state; the deflater cannot be used afterwards. */
   close(): void;
 }

@@ -10,6 +10,7 @@ import type { NetAddr } from "../net/types.ts";
 import type { ExtensionOffer } from "./extensions.ts";
 import type { HttpRequest } from "./handshake.ts";
 import type { HeaderList } from "./handshake_response.ts";
+import type { PerMessageDeflateOptions } from "./permessage_deflate.ts";
 import type { WebSocketConnection } from "./ws_connection.ts";
 
 /** Options of {@linkcode WebSocketOpenRequest.reject}. */
@@ -65,6 +66,18 @@ export class WebSocketOpenRequest {
   #headers: Headers | undefined = undefined;
   /** Body of a refusal response. @default {""} */
   body: string | Uint8Array = "";
+  /**
+   * permessage-deflate for this connection (RFC 7692), when the client
+   * offered it: true negotiates with the server's `perMessageDeflate`
+   * policy (none when the server's is false); false declines the offer
+   * (for example for a client known to send only compressed media, or to
+   * save memory for this one); an options object negotiates with those
+   * options over the server's policy (or the defaults), for example
+   * `{ serverNoContextTakeover: true, threshold: 1024 }`. Bad options
+   * refuse the request with 500 and an `onError` report.
+   * @default {true}
+   */
+  perMessageDeflate: boolean | PerMessageDeflateOptions = true;
 
   /** @internal Created by the server for each upgrade request. */
   constructor(connection: WebSocketConnection, request: HttpRequest, serverProtocols: string[]) {
@@ -111,7 +124,10 @@ export class WebSocketOpenRequest {
   get protocols(): string[] {
     return this.request.webSocket?.protocols ?? [];
   }
-  /** Extensions the client offered (reference: Extensions); permessage-deflate is negotiated by the server per its `perMessageDeflate` policy. */
+  /**
+   * Extensions the client offered (reference: Extensions); permessage-deflate
+   * is negotiated by the server per its policy and {@linkcode perMessageDeflate}.
+   */
   get extensions(): ExtensionOffer[] {
     return this.request.webSocket?.extensions ?? [];
   }

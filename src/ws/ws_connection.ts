@@ -242,14 +242,22 @@ export class WebSocketConnection {
    * Sends one piece of a message (reference: MessageLength): the first
    * piece sets the type, `last` ends the message. Other sends wait until
    * it ends. Throws `TypeError` while a stream or file owns the message.
+   * With permessage-deflate the message is compressed piece by piece when
+   * its first piece has at least the policy's `threshold` bytes, unless
+   * `options.compress` is false (given with the first piece).
    */
-  sendFragment(data: string | Uint8Array, last: boolean, text: boolean = typeof data === "string"): boolean {
-    return sendFragment(this, data, last, text);
+  sendFragment(
+    data: string | Uint8Array,
+    last: boolean,
+    text: boolean = typeof data === "string",
+    options?: SendOptions,
+  ): boolean {
+    return sendFragment(this, data, last, text, options?.compress !== false);
   }
 
   /** @internal Writes a piece of the open outgoing message owned by `owner`. */
-  _part(owner: object, data: string | Uint8Array, last: boolean, text: boolean): boolean {
-    return sendPart(this, owner, data, last, text);
+  _part(owner: object, data: string | Uint8Array, last: boolean, text: boolean, compress = true): boolean {
+    return sendPart(this, owner, data, last, text, compress);
   }
 
   /**

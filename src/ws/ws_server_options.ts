@@ -159,8 +159,10 @@ export interface WebSocketSettings {
    * false to decline. Compression runs synchronously through `node:zlib`
    * (Node 20.16+, Deno, Bun); where that is unavailable offers are declined
    * and `onLog` says why. `maxPayload` bounds the inflated size. Messages
-   * sent in pieces (`sendFragment`, `openMessage`, `sendFile`) go
-   * uncompressed; `send(data, text, { compress: false })` opts one out.
+   * sent in pieces (`sendFragment`, `openMessage`, `sendFile`) are
+   * compressed piece by piece when their first piece reaches the threshold;
+   * `{ compress: false }` opts one message out, and the open-request hook's
+   * `req.perMessageDeflate` declines or tunes it for one connection.
    * @default {true} (with the defaults of {@linkcode PerMessageDeflateOptions})
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;

@@ -184,7 +184,7 @@ describe("resolveDeflateOptions", () => {
       clientMaxWindowBits: 12,
       serverNoContextTakeover: false,
       clientNoContextTakeover: false,
-      threshold: 64,
+      threshold: undefined, // automatic: 128 with context takeover, 1024 without
       level: 1,
       memLevel: 5,
       maxContexts: 1000,

@@ -80,7 +80,11 @@ describe("WsServer permessage-deflate config", () => {
     await server.startListening();
     try {
       assert.equal(await server.config("EnablePermessageDeflate"), "true");
-      assert.equal(await server.config("PermessageDeflateThreshold"), "64");
+      assert.equal(await server.config("PermessageDeflateThreshold"), "auto");
+      await server.config("PermessageDeflateThreshold=300");
+      assert.equal(await server.config("PermessageDeflateThreshold"), "300");
+      await server.config("PermessageDeflateThreshold=auto");
+      assert.equal(await server.config("PermessageDeflateThreshold"), "auto");
       await server.config("PermessageDeflateWindowBits=10");
       assert.equal(await server.config("PermessageDeflateWindowBits"), "10");
       const a = await openWs(server.localPort, { headers: OFFER });
@@ -95,6 +99,26 @@ describe("WsServer permessage-deflate config", () => {
       assert.equal(b.responseHeaders.get("sec-websocket-extensions"), null);
       b.close();
       await assert.rejects(server.config("PermessageDeflateWindowBits=16"), RangeError);
+    } finally {
+      await server.shutdown();
+    }
+  });
+});
+
+describe("WsServer WebSocketOpenRequest and permessage-deflate", () => {
+  it("WsServer WebSocketOpenRequest enablePermessageDeflate false declines compression for one client", async () => {
+    const server = new WsServer({ localHost: "127.0.0.1", localPort: 0 });
+    server.on("WebSocketOpenRequest", (e) => {
+      if (e.requestURI === "/plain") e.enablePermessageDeflate = false;
+    });
+    await server.startListening();
+    try {
+      const plain = await openWs(server.localPort, { path: "/plain", headers: OFFER });
+      assert.equal(plain.responseHeaders.get("sec-websocket-extensions"), null);
+      plain.close();
+      const other = await openWs(server.localPort, { path: "/other", headers: OFFER });
+      assert.match(other.responseHeaders.get("sec-websocket-extensions") ?? "", /^permessage-deflate/);
+      other.close();
     } finally {
       await server.shutdown();
     }

@@ -449,8 +449,8 @@ describe("WebSocketServer permessage-deflate ordering", () => {
       onMessage(ws, data) {
         if (new TextDecoder().decode(data) !== "go") return;
         ws.send("one compressed " + "a".repeat(100));
-        ws.sendFragment("piece 1 ", false); // an uncompressed message in pieces...
-        ws.send("two compressed, held " + "b".repeat(100)); // ...holds this one
+        ws.sendFragment("piece 1 ", false); // a compressed message in pieces...
+        ws.send("two compressed, held " + "b".repeat(100)); // ...holds this one (compressed after it)
         void ws.ping("p").catch(() => {}); // control frames may go between
         ws.send("three uncompressed " + "c".repeat(100), true, { compress: false });
         ws.sendFragment("piece 2", true); // releases the held messages, in order
@@ -468,7 +468,7 @@ describe("WebSocketServer permessage-deflate ordering", () => {
       }
       assert.deepEqual(got, [
         ["one compressed " + "a".repeat(100), true],
-        ["piece 1 piece 2", false],
+        ["piece 1 piece 2", true],
         ["two compressed, held " + "b".repeat(100), true],
         ["three uncompressed " + "c".repeat(100), false],
         ["four compressed " + "a".repeat(100), true],

@@ -38,6 +38,15 @@
  *     length and content sent (content: all of a small message, the head and
  *     tail of every piece of a large one). A ping gets its pong; a close frame
  *     or a protocol error counts as an error.
+ *   loadgen ws-stream --port P [--conns 10] [--inflight 4] [--size 16384]
+ *     For proxies that re-frame the bytes (a WebSocket-to-TCP proxy's frames
+ *     follow its target reads): as ws-large, but the window is counted in
+ *     payload bytes, not messages. Each connection sends S-byte binary
+ *     messages while fewer than K * S payload bytes are unechoed; echoed data
+ *     frames of any size are checked by their offset in the echoed byte
+ *     stream (head and tail of every piece). bytes_per_s counts the frame
+ *     bytes read, as in ws-large; payload_in_per_s / payload_out_per_s count
+ *     the payload bytes echoed / sent.
  *   loadgen ws-deflate --port P [--conns 50] [--inflight 8] [--size 256]
  *     Only in a build with -DLOADGEN_ZLIB ... -lz (scripts/bench_ws.ts --deflate
  *     does). As ws-small with permessage-deflate (RFC 7692): the upgrade offers
@@ -175,7 +184,7 @@ static void usage(void) {
           "usage: loadgen lines|bulk|idle --port P [--host H] [--conns N] [--inflight K]\n"
           "               [--duration S] [--warmup S] [--pid PID] [--block B] [--window B]\n"
           "               [--count N] [--hold S] [--max-pending N]\n"
-          "       loadgen ws-small|ws-large|ws-idle --port P [--size B] [--path /] (and the above)\n");
+          "       loadgen ws-small|ws-large|ws-stream|ws-idle --port P [--size B] [--path /] (and the above)\n");
   exit(2);
 }
 
@@ -183,7 +192,8 @@ static struct opts parse_opts(int argc, char **argv) {
   struct opts o = {NULL, "127.0.0.1", 0, 50, 16, 10000, 256, 0, 5, 1, 30, 65536, 1 << 20, 64, "/"};
   if (argc < 2) usage();
   o.mode = argv[1];
-  if (!strcmp(o.mode, "ws-large")) o.conns = 10, o.inflight = 4, o.size = 16384;
+  if (!strcmp(o.mode, "ws-large") || !strcmp(o.mode, "ws-stream"))
+    o.conns = 10, o.inflight = 4, o.size = 16384;
   if (!strcmp(o.mode, "ws-deflate")) o.inflight = 8, o.size = 256;
   for (int i = 2; i < argc; i++) {
     const char *k = argv[i];
@@ -812,6 +822,8 @@ struct ws_conn {
   long pong_sent;
   unsigned char pong[2 + 4 + 125];
   int msg_deflated; /* the current message came with RSV1 */
+  long stream_in;   /* ws-stream: payload bytes echoed so far */
+  long sent_msgs;   /* ws-stream: messages queued (written or pending) so far */
 #ifdef LOADGEN_ZLIB
   z_stream zs;      /* inflates the server's compressed echoes (its context kept) */
   int zs_ready;
@@ -822,6 +834,8 @@ static unsigned char *ws_payload;      /* what every message carries */
 static unsigned char *ws_frame_stream; /* (K + 1) copies of the masked frame */
 static long ws_frame_len, ws_msg_size;
 static int ws_opcode;
+static int ws_stream; /* ws-stream mode: byte window, pieces checked by stream offset */
+static long ws_payload_in; /* ws-stream: payload bytes echoed (all connections) */
 static const unsigned char ws_mask[4] = {0x37, 0xfa, 0x21, 0x3d};
 static long ws_msgs_total, ws_bytes_total, ws_bad_msgs, ws_errors, ws_pings, ws_fragmented;
 
@@ -841,11 +855,13 @@ static int ws_client_header(unsigned char *h, int opcode, long n) {
 
 static void ws_build_frames(const struct opts *o) {
   ws_msg_size = o->size;
-  ws_opcode = !strcmp(o->mode, "ws-large") ? 2 : 1;
-  ws_payload = malloc(ws_msg_size + 1);
-  for (long i = 0; i < ws_msg_size; i++)
+  ws_opcode = !strcmp(o->mode, "ws-large") || ws_stream ? 2 : 1;
+  /* ws-stream checks a piece (at most one read) against the payload repeated from any offset */
+  long ref_len = ws_stream ? ws_msg_size + READ_BUF : ws_msg_size;
+  ws_payload = malloc(ref_len + 1);
+  for (long i = 0; i < ref_len; i++)
     ws_payload[i] = ws_opcode == 1 ? (unsigned char)"abcdefghijklmnopqrstuvwxyz0123456789"[i % 36]
-                                   : (unsigned char)(i % PATTERN_PERIOD);
+                                   : (unsigned char)((i % (ws_msg_size ? ws_msg_size : 1)) % PATTERN_PERIOD);
   unsigned char *body = ws_payload;
   long body_len = ws_msg_size;
 #ifdef LOADGEN_ZLIB
@@ -919,6 +935,13 @@ static int ws_piece_ok(const unsigned char *p, long off, long n) {
          memcmp(p + n - WS_CHECK, ws_payload + off + n - WS_CHECK, WS_CHECK) == 0;
 }
 
+/* ws-stream: checks n echoed bytes at stream offset `off` (n <= READ_BUF). */
+static int ws_stream_piece_ok(const unsigned char *p, long off, long n) {
+  const unsigned char *ref = ws_payload + off % ws_msg_size;
+  if (n <= 2 * WS_CHECK) return memcmp(p, ref, n) == 0;
+  return memcmp(p, ref, WS_CHECK) == 0 && memcmp(p + n - WS_CHECK, ref + n - WS_CHECK, WS_CHECK) == 0;
+}
+
 /* Queues a pong echoing a ping's payload (RFC 6455 5.5.3). */
 static void ws_queue_pong(struct ws_conn *c) {
   if (c->pong_owed) return; /* one pong at a time; a pong may answer only the latest ping */
@@ -970,6 +993,10 @@ static long ws_scan(struct ws_conn *c, const unsigned char *buf, long n) {
 #ifdef LOADGEN_ZLIB
       if (!ws_inflate_piece(c, p, take, c->frame_fin && take == c->payload_left)) ws_bad_msgs++;
 #endif
+    } else if (ws_stream) {
+      if (take > 0 && !ws_stream_piece_ok(p, c->stream_in, take)) ws_bad_msgs++;
+      c->stream_in += take, ws_payload_in += take;
+      c->msg_len += take;
     } else if (take > 0) {
       if (!ws_piece_ok(p, c->msg_len, take)) ws_bad_msgs++;
       c->msg_len += take;
@@ -981,7 +1008,7 @@ static long ws_scan(struct ws_conn *c, const unsigned char *buf, long n) {
         if (c->control_op == 9) ws_queue_pong(c);
         c->in_control = 0;
       } else if (c->frame_fin) {
-        if (c->msg_op != ws_opcode || c->msg_len != ws_msg_size) ws_bad_msgs++;
+        if (c->msg_op != ws_opcode || (!ws_stream && c->msg_len != ws_msg_size)) ws_bad_msgs++;
         if (c->msg_deflated) ws_compressed++;
         c->in_msg = 0, c->frame_fin = 0;
         done++;
@@ -1028,6 +1055,16 @@ static int ws_flush(int ep, struct ws_conn *c, int idx) {
   return 0;
 }
 
+/* Payload bytes written on all connections (whole frames, plus the payload part of a partial one). */
+static long ws_payload_out(const struct ws_conn *conns, int n) {
+  long hl = ws_frame_len - ws_msg_size, total = 0;
+  for (int i = 0; i < n; i++) {
+    long w = conns[i].written, part = w % ws_frame_len - hl;
+    total += w / ws_frame_len * ws_msg_size + (part > 0 ? part : 0);
+  }
+  return total;
+}
+
 static int run_ws(const struct opts *o) {
   ws_build_request(o);
   ws_build_frames(o);
@@ -1044,6 +1081,7 @@ static int run_ws(const struct opts *o) {
       exit(2);
     }
     c->pending = (long)o->inflight * ws_frame_len;
+    c->sent_msgs = o->inflight;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
     epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
     c->want_out = 0;
@@ -1054,13 +1092,14 @@ static int run_ws(const struct opts *o) {
   struct epoll_event evs[256];
   struct cpu_sample cpu_a, cpu_b;
   double start = now_s(), t_measure = start + o->warmup, t_end = t_measure + o->duration;
-  long msgs_a = 0, bytes_a = 0;
+  long msgs_a = 0, bytes_a = 0, in_a = 0, out_a = 0;
   int measuring = 0, alive = o->conns;
   while (!stop_requested && alive > 0) {
     double t = now_s();
     if (!measuring && t >= t_measure) {
       measuring = 1;
       msgs_a = ws_msgs_total, bytes_a = ws_bytes_total;
+      in_a = ws_payload_in, out_a = ws_payload_out(conns, o->conns);
       sample_cpu(o->pid, &cpu_a);
     }
     if (t >= t_end) break;
@@ -1080,9 +1119,18 @@ static int run_ws(const struct opts *o) {
           else {
             ws_msgs_total += got;
             ws_bytes_total += r;
-            c->pending += got * ws_frame_len; /* keep K messages in flight */
-            if (c->pending > (long)o->inflight * ws_frame_len)
-              c->pending = (long)o->inflight * ws_frame_len;
+            if (ws_stream) {
+              /* keep at most K * S payload bytes unechoed: whole messages as bytes allow */
+              long allowed = c->stream_in / (ws_msg_size ? ws_msg_size : 1) + o->inflight;
+              if (allowed > c->sent_msgs) {
+                c->pending += (allowed - c->sent_msgs) * ws_frame_len;
+                c->sent_msgs = allowed;
+              }
+            } else {
+              c->pending += got * ws_frame_len; /* keep K messages in flight */
+              if (c->pending > (long)o->inflight * ws_frame_len)
+                c->pending = (long)o->inflight * ws_frame_len;
+            }
           }
         }
       }
@@ -1096,8 +1144,10 @@ static int run_ws(const struct opts *o) {
   }
   if (!measuring) {
     msgs_a = ws_msgs_total, bytes_a = ws_bytes_total;
+    in_a = ws_payload_in, out_a = ws_payload_out(conns, o->conns);
     sample_cpu(o->pid, &cpu_a);
   }
+  long in_b = ws_payload_in, out_b = ws_payload_out(conns, o->conns);
   sample_cpu(o->pid, &cpu_b);
   double wall = cpu_b.t - cpu_a.t;
   if (wall <= 0) wall = 1e-9;
@@ -1110,6 +1160,9 @@ static int run_ws(const struct opts *o) {
          (ws_msgs_total - msgs_a) / wall, (ws_bytes_total - bytes_a) / wall, ws_bad_msgs,
          ws_errors, ws_pings, ws_fragmented);
   if (ws_deflate) printf("\"compressed\":%ld,", ws_compressed);
+  if (ws_stream)
+    printf("\"payload_in_per_s\":%.0f,\"payload_out_per_s\":%.0f,", (in_b - in_a) / wall,
+           (out_b - out_a) / wall);
   print_cpu(&cpu_a, &cpu_b);
   printf("}\n");
   return ws_errors || ws_bad_msgs || ws_msgs_total == 0 ? 1 : 0;
@@ -1247,6 +1300,10 @@ int main(int argc, char **argv) {
   if (!strcmp(o.mode, "bulk")) return run_bulk(&o);
   if (!strcmp(o.mode, "idle")) return run_idle(&o);
   if (!strcmp(o.mode, "ws-small") || !strcmp(o.mode, "ws-large")) return run_ws(&o);
+  if (!strcmp(o.mode, "ws-stream")) {
+    ws_stream = 1;
+    return run_ws(&o);
+  }
   if (!strcmp(o.mode, "ws-deflate")) {
 #ifdef LOADGEN_ZLIB
     ws_deflate = 1;

@@ -67,6 +67,12 @@ export interface Socket {
    * reads into another buffer until those bytes are written.
    */
   readonly lendsReadBuffer?: boolean;
+  /**
+   * True when writes gathered by {@linkcode Socket.cork} leave in one
+   * vectored write (writev) without being copied together: corking then
+   * costs nothing, even for large chunks.
+   */
+  readonly gathersWrites?: boolean;
   /** Bytes accepted by `write` and not yet handed to the kernel. */
   readonly writableLength: number;
   /** Starts delivering events. Reading starts unpaused. */

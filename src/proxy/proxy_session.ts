@@ -84,6 +84,23 @@ export class ProxySession {
   #resolveDone: (() => void) | undefined = undefined;
   #doneP: Promise<void> | undefined = undefined;
   #handlers: SocketHandlers;
+  /** The target socket is corked until the end of this turn (one send for a read's pieces). */
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#tcp?.uncork();
+  };
+  /** Copies of this turn's client pieces (borrowed bytes), written to the target as one chunk. */
+  #stage: Uint8Array | undefined = undefined;
+  #staged = 0;
+  readonly #flushStage = (): void => {
+    const stage = this.#stage;
+    if (stage === undefined) return; // flushed already (before a FIN)
+    const n = this.#staged;
+    this.#stage = undefined; // the socket keeps what it is given
+    this.#staged = 0;
+    if (this.#tcpState === Tcp.Open && !this.#tcp!.write(stage.subarray(0, n))) this.ws.pause();
+  };
 
   /** @internal Created by the proxy in the open-request step. */
   constructor(ws: WebSocketConnection, target: ProxyTarget, host: SessionHost) {
@@ -167,14 +184,46 @@ export class ProxySession {
     this.bytesFromClient += data.length;
     this.#host.onData?.(this, data, true);
     if (data.length === 0) return;
-    // Payloads may be views of the WebSocket's read buffer: the target keeps its own copy.
-    const bytes = data.buffer === this.ws._lent ? data.slice() : data;
+    // Payloads are views of the chunk read from the client (unmasked in place). Where the
+    // adapter reuses its read buffer (Deno) the target needs its own copy; a fresh chunk
+    // (Bun, Node) is handed over as it is: nothing writes into it again.
+    const ws = this.ws;
+    const borrowed = data.buffer === ws._lent && ws._conn._sharedChunks;
     const tcp = this.#tcp;
     if (tcp === undefined || this.#tcpState !== Tcp.Open) {
-      if (this.#tcpState === Tcp.Connecting) this.#pending.push(bytes);
+      if (this.#tcpState === Tcp.Connecting) this.#pending.push(borrowed ? data.slice() : data);
       return;
     }
-    if (!tcp.write(bytes)) this.ws.pause();
+    if (borrowed) return this.#stagePiece(data);
+    // Where corking is free (writev), the pieces of one client read go to the target
+    // as one write; elsewhere each goes at once (gathering them would copy them).
+    if (tcp.gathersWrites === true && !this.#corked) {
+      this.#corked = true;
+      tcp.cork();
+      queueMicrotask(this.#uncork);
+    }
+    if (!tcp.write(data)) ws.pause();
+  }
+
+  /**
+   * Copies a borrowed piece behind the others of this turn: the pieces of one
+   * read (several frames, or a frame cut by reads) cost one copy and one write
+   * together. The buffer is sized by the read buffer the pieces come from.
+   */
+  #stagePiece(data: Uint8Array): void {
+    const n = data.length;
+    const used = this.#staged;
+    let stage = this.#stage;
+    if (stage === undefined) {
+      stage = this.#stage = new Uint8Array(Math.max(n, Math.min(data.buffer.byteLength, 1 << 20)));
+      queueMicrotask(this.#flushStage);
+    } else if (used + n > stage.length) {
+      const grown = new Uint8Array(Math.max(used + n, stage.length * 2));
+      grown.set(stage.subarray(0, used));
+      stage = this.#stage = grown;
+    }
+    stage.set(data, used);
+    this.#staged = used + n;
   }
 
   /** @internal The client's queue drained. */
@@ -189,12 +238,12 @@ export class ProxySession {
     this.#pending = [];
     if (this.#tcpState === Tcp.Open) {
       const tcp = this.#tcp!;
+      if (this.#stage !== undefined) this.#flushStage(); // this turn's data before the FIN
       tcp.close();
       // A target that never reads would keep the flush (and the session) forever.
       const ms = this.#host.closeTimeout;
       if (ms > 0) this.#closeTimer = setTimeout(() => tcp.abort(), ms);
-    }
-    else if (this.#tcpState === Tcp.None) this.#tcpState = Tcp.Closed;
+    } else if (this.#tcpState === Tcp.None) this.#tcpState = Tcp.Closed;
     this.#maybeFinish();
   }
 
@@ -249,8 +298,31 @@ export class ProxySession {
     const ws = this.ws;
     if (ws.readyState !== 1) return; // closing: the client will not read more
     const tcp = this.#tcp!;
-    // A reused read buffer (Deno) is copied: the WebSocket queue keeps the bytes.
-    if (!ws.send(tcp.sharedChunks ? chunk.slice() : chunk, false)) tcp.pause();
+    if (tcp.gathersWrites === true && !tcp.sharedChunks) {
+      // A fresh chunk on a runtime with writev (Node): header and payload leave together,
+      // uncopied. Paused before the uncork: the write may drain (and resume the target) in it.
+      const conn = ws._conn;
+      conn.cork();
+      try {
+        if (!ws.send(chunk, false)) tcp.pause();
+      } finally {
+        conn.uncork();
+      }
+      return;
+    }
+    // Elsewhere the frame is built around one copy of the payload (header and payload in
+    // one chunk, one write): marked as borrowed, which a view of the target's reused read
+    // buffer (Deno) is anyway. A fresh chunk (Bun) then costs one copy instead of a
+    // separate system call (and packet) for the frame header.
+    const lent = ws._lent;
+    ws._lent = chunk.buffer;
+    let ok: boolean;
+    try {
+      ok = ws.send(chunk, false);
+    } finally {
+      ws._lent = lent;
+    }
+    if (!ok) tcp.pause();
   }
 
   #targetEnded(): void {

@@ -68,6 +68,10 @@ export class NodeSocket implements Socket {
   get sharedChunks(): boolean {
     return false;
   }
+  /** `uncork` hands the gathered chunks to libuv as one vectored write, uncopied. */
+  get gathersWrites(): boolean {
+    return true;
+  }
   /** True where `resetAndDestroy` exists (Node 16.17+, Deno, Bun). */
   readonly canReset: boolean;
   #raw: NodeRawSocket;

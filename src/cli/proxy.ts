@@ -52,6 +52,10 @@ Options:
                          (default 67108864; parts are streamed, not gathered)
   --tls-cert F           serve wss:// with this PEM certificate chain (also: --cert)
   --tls-key F            its PEM private key (also: --key)
+  --reuse-port           let several processes listen on the same port (SO_REUSEPORT,
+                         Linux; the kernel spreads connections over them): start
+                         one per core, as websockify forks one per client.
+                         Deno, Bun, and Node 22.12+ (older Node exits with an error)
   --verbose              log connections and closes to stderr
   --help                 this text
 
@@ -63,6 +67,7 @@ WebSocket with 1001 and exit.
 
 Examples:
   netstreams proxy --port 6080 --target 127.0.0.1:5900
+  for i in 1 2; do netstreams proxy --port 6080 --target 127.0.0.1:5900 --reuse-port & done
   netstreams proxy 6080 localhost:5900 --web /usr/share/novnc
   netstreams proxy --port 6080 --token vm1=10.0.0.11:5900 --token vm2=10.0.0.12:5900 \\
     --allow-target 10.0.0.0/24:5900
@@ -92,6 +97,7 @@ const SPEC = {
   cert: { type: "string" },
   key: { type: "string" },
   verbose: { type: "boolean" },
+  "reuse-port": { type: "boolean" },
   deflate: { type: "boolean" },
   help: { type: "boolean" },
 } as const;
@@ -191,6 +197,7 @@ export async function proxy(argv: string[]): Promise<number> {
     pingInterval: (intOption(options, "heartbeat", 0, 86_400) ?? 30) * 1000,
     pongTimeout: Math.max(1, intOption(options, "heartbeat", 0, 86_400) ?? 30) * 1000,
     maxConnections: intOption(options, "max-connections", 1, 100_000),
+    reusePort: Boolean(options["reuse-port"]),
     maxPayload: intOption(options, "max-payload", 1, 2 ** 31),
     perMessageDeflate: Boolean(options.deflate),
     tls,

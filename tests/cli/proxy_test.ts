@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliServer, runCli, startCli } from "../_cli.ts";
 import { connectClient } from "../_client.ts";
+import { getRuntime } from "../../src/runtime/mod.ts";
 import {
   client,
   deadline,
@@ -159,6 +160,46 @@ describe("netstreams proxy", () => {
       assert.ok(Date.now() - started >= 900, "not before the timeout");
     } finally {
       await p.stop();
+    }
+  });
+
+  it("proxy --reuse-port lets a second process serve the same port (Node before 22.12: an error exit)", async () => {
+    const args = [
+      "proxy",
+      "--hostname",
+      "127.0.0.1",
+      "--target",
+      `127.0.0.1:${target.port}`,
+      "--reuse-port",
+    ];
+    const rt = await getRuntime();
+    const [major = 0, minor = 0] = (globalThis as { process?: { versions?: { node?: string } } })
+      .process?.versions?.node?.split(".").map(Number) ?? [];
+    if (rt.name === "node" && (major < 22 || (major === 22 && minor < 12))) {
+      const r = await runCli([...args, "--port", "0"]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /reusePort is not supported on Node .*22\.12/);
+      return;
+    }
+    const first = await startCli([...args, "--port", "0"]);
+    const port = first.addrs[0]!.port;
+    let second: CliServer | undefined;
+    try {
+      // Without SO_REUSEPORT this second bind fails with EADDRINUSE.
+      second = await startCli([...args, "--port", String(port)]);
+      assert.equal(second.addrs[0]!.port, port);
+      await first.stop();
+      // Only the second process listens now: it serves the port.
+      const c = client(`ws://127.0.0.1:${port}/`, ["binary"]);
+      await c.opened;
+      c.ws.send(new Uint8Array([1, 2, 3, 4]));
+      await c.waitFor((_t, n) => n === 4);
+      assert.deepEqual([...c.received()], [1, 2, 3, 4]);
+      c.ws.close();
+      await c.closed;
+    } finally {
+      await first.stop();
+      await second?.stop();
     }
   });
 

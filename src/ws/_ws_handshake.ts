@@ -199,16 +199,19 @@ function open(
       ? switchingProtocols(offer.key, protocol, extensions)
       : buildAcceptResponse({ key: offer.key, protocol, headers, extensions });
   } catch (error) {
-    ws._pmd?.close();
-    ws._pmd = undefined;
-    ws._ext = "";
+    const x = ws._x;
+    if (x !== undefined) {
+      x.pmd?.close();
+      x.pmd = undefined;
+      x.ext = "";
+    }
     ws._host.report(error, ws);
     return refuse(ws, 500, [], "");
   }
   ws._conn.write(bytes);
   ws._state = OPEN;
   ws._hs = undefined;
-  ws._protocol = protocol ?? "";
+  if (protocol) ws._ex().protocol = protocol;
   // The head as one flat string: a few hundred bytes, parsed again on demand.
   ws._head = [
     `${request.method} ${request.target} HTTP/${request.httpVersion}`,
@@ -270,8 +273,9 @@ function negotiate(
     log(ws, () => `Declined permessage-deflate for ${ws.id}: ${engine.message}`);
     return undefined;
   }
-  ws._pmd = new DeflateSession(engine, agreed.params, policy, budget);
-  return ws._ext = formatExtensions([agreed.response]);
+  const x = ws._ex();
+  x.pmd = new DeflateSession(engine, agreed.params, policy, budget);
+  return x.ext = formatExtensions([agreed.response]);
 }
 
 function failOpen(ws: WebSocketConnection, error: unknown): void {

@@ -13,24 +13,25 @@ import type { WebSocketConnection } from "./ws_connection.ts";
 
 /** Turns line mode on or off; off delivers a pending partial line with `eol` false. */
 export function setLineMode(ws: WebSocketConnection, on: boolean): void {
-  if (on === (ws._lines !== undefined)) return;
+  if (on === (ws._x?.lines !== undefined)) return;
+  const x = ws._ex();
   if (!on) {
-    const lines = ws._lines!;
-    ws._lines = undefined;
-    lines.flush(ws._lineEmit!);
+    const lines = x.lines!;
+    x.lines = undefined;
+    lines.flush(x.lineEmit!);
     return;
   }
-  if (ws._sink !== undefined) {
+  if (x.sink !== undefined) {
     throw new TypeError(`Cannot use line mode on WebSocket ${ws.id}: its messages are read as a stream`);
   }
-  ws._lineEmit ??= (line, eol) => {
+  x.lineEmit ??= (line, eol) => {
     try {
       ws._host.onLine?.(ws, line, eol);
     } catch (error) {
       ws._host.report(error, ws);
     }
   };
-  ws._lines = new LineCore({ maxLength: ws._maxLine });
+  x.lines = new LineCore({ maxLength: ws.maxLineLength });
 }
 
 /** Sets the longest line; a line in progress carries over to the new limit. */
@@ -40,10 +41,11 @@ export function setMaxLineLength(ws: WebSocketConnection, n: number): void {
       `Cannot set maxLineLength as it must be an integer >= ${MIN_LINE_LENGTH}: current value is ${n}`,
     );
   }
-  ws._maxLine = n;
-  const old = ws._lines;
+  const x = ws._ex();
+  x.maxLine = n;
+  const old = x.lines;
   if (old === undefined) return;
   const rest = old.takeRest();
-  ws._lines = new LineCore({ maxLength: n });
-  if (rest.length > 0) ws._lines.push(rest, ws._lineEmit!);
+  const lines = x.lines = new LineCore({ maxLength: n });
+  if (rest.length > 0) lines.push(rest, x.lineEmit!);
 }

@@ -18,7 +18,8 @@ import {
   writeString,
 } from "./_ws_send.ts";
 import { nextPingPayload, PendingPings } from "./_ws_pings.ts";
-import { CONNECTING, OPEN } from "./_ws_state.ts";
+import { ACTIVE, CONNECTING, OPEN } from "./_ws_state.ts";
+import { feeding } from "./_ws_receive.ts";
 import type { WebSocketConnection } from "./ws_connection.ts";
 
 const encoder = new TextEncoder();
@@ -43,13 +44,27 @@ function checkRoom(ws: WebSocketConnection, extra: number): void {
   }
 }
 
+/**
+ * Whether `data` must be copied before `out` keeps it: bytes of a read
+ * buffer that is being decoded (see `_lent`) may go to that same connection
+ * as they are, since inside its read it gathers, copies or lends them
+ * itself; held frames and other connections keep them past the read.
+ */
+function mustCopy(ws: WebSocketConnection, out: ChunkOut, data: Uint8Array): boolean {
+  const buffer = data.buffer;
+  if (buffer === ws._lent) return out !== ws._conn;
+  const other = feeding();
+  return other !== undefined && buffer === other._lent;
+}
+
 /** Where a data message goes: the connection, or the hold queue while a message is sent in pieces. */
 function target(ws: WebSocketConnection): ChunkOut {
   if (ws._state !== OPEN) throw closedError(ws);
-  ws._active = true;
-  if (ws._outOwner !== undefined) {
-    checkRoom(ws, ws._held?.bytes ?? 0);
-    return ws._held ??= new HeldFrames();
+  ws._flags |= ACTIVE;
+  const x = ws._x;
+  if (x !== undefined && x.outOwner !== undefined) {
+    checkRoom(ws, x.held?.bytes ?? 0);
+    return x.held ??= new HeldFrames();
   }
   checkRoom(ws, 0);
   return ws._conn;
@@ -64,7 +79,7 @@ export function sendMessage(
 ): boolean {
   const out = target(ws);
   const max = ws._host.s.maxFrameSize;
-  const pmd = ws._pmd;
+  const pmd = ws._x?.pmd;
   let ok: boolean;
   // permessage-deflate: at least `threshold` bytes (a string's UTF-8 size is at least its length).
   if (pmd !== undefined && compress && data.length >= pmd.threshold) {
@@ -78,7 +93,7 @@ export function sendMessage(
   } else if (typeof data === "string") {
     ok = text ? writeString(out, 1, data, true, max) : writeData(out, 2, encoder.encode(data), true, max, false);
   } else {
-    ok = writeData(out, text ? 1 : 2, data, true, max, data.buffer === ws._lent);
+    ok = writeData(out, text ? 1 : 2, data, true, max, mustCopy(ws, out, data));
   }
   if (out === ws._conn) return ok;
   ok = ws.desiredSize > 0;
@@ -94,7 +109,8 @@ export function sendFragment(
   text: boolean,
   compress: boolean,
 ): boolean {
-  if (ws._outOwner !== undefined && ws._outOwner !== USER) {
+  const owner = ws._x?.outOwner;
+  if (owner !== undefined && owner !== USER) {
     throw new TypeError(`Cannot send a fragment on WebSocket ${ws.id}: a stream or file is sending a message`);
   }
   return sendPart(ws, USER, data, last, text, compress);
@@ -117,24 +133,25 @@ export function sendPart(
   if (ws._state !== OPEN) throw closedError(ws);
   const conn = ws._conn;
   checkRoom(ws, 0);
-  ws._outOwner = owner;
-  ws._active = true;
-  const opcode = ws._outType === 0 ? (text ? 1 : 2) : 0;
-  if (opcode !== 0) ws._outType = opcode;
+  const x = ws._ex();
+  x.outOwner = owner;
+  ws._flags |= ACTIVE;
+  const opcode = x.outType === 0 ? (text ? 1 : 2) : 0;
+  if (opcode !== 0) x.outType = opcode;
   const max = ws._host.s.maxFrameSize;
-  const pmd = ws._pmd;
+  const pmd = x.pmd;
   const deflate = pmd !== undefined && (opcode !== 0 ? compress && data.length >= pmd.threshold : pmd.partOpen);
   let ok = deflate
     ? writeData(conn, opcode, pmd.deflatePart(bytesOf(data), last), last, max, false, opcode !== 0)
     : typeof data === "string"
     ? writeString(conn, opcode, data, last, max)
-    : writeData(conn, opcode, data, last, max, data.buffer === ws._lent);
+    : writeData(conn, opcode, data, last, max, mustCopy(ws, conn, data));
   if (!last) return ok;
-  ws._outType = 0;
-  ws._outOwner = undefined;
-  const held = ws._held;
+  x.outType = 0;
+  x.outOwner = undefined;
+  const held = x.held;
   if (held === undefined) return ok;
-  ws._held = undefined;
+  x.held = undefined;
   for (const chunk of held.chunks) {
     ok = chunk instanceof Uint8Array ? conn.write(chunk) : writeDeflated(conn, chunk.opcode, chunk.data, max, pmd!);
   }
@@ -158,5 +175,5 @@ export function sendPing(
     throw new RangeError(`Cannot ping as the payload must be at most 125 bytes: current length is ${bytes.length}`);
   }
   ws._conn.write(controlFrame(9, bytes));
-  return (ws._pings ??= new PendingPings()).add(bytes, timeout, ws.id);
+  return (ws._ex().pings ??= new PendingPings()).add(bytes, timeout, ws.id);
 }

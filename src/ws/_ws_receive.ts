@@ -12,7 +12,7 @@ import { ConnectionError } from "../net/errors.ts";
 import type { WsProtocolError } from "./errors.ts";
 import { MessageCore, type MessageHandler } from "./message_core.ts";
 import { closeFrame, controlFrame } from "./_ws_send.ts";
-import { CLOSED, CLOSING, CONNECTING, OPEN } from "./_ws_state.ts";
+import { ACTIVE, BUFFER, CLOSE_SENT, CLOSED, CLOSING, CONNECTING, OPEN } from "./_ws_state.ts";
 import type { WebSocketCloseInfo, WebSocketConnection } from "./ws_connection.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -36,11 +36,11 @@ class Receiver implements MessageHandler {
   pong(payload: Uint8Array): void {
     const ws = this.ws!;
     if (ws._pingAt > 0) {
-      ws.rtt = performance.now() - ws._pingAt;
+      ws._ex().rtt = performance.now() - ws._pingAt;
       ws._pingAt = 0;
     }
-    const rtt = ws._pings?.pong(payload);
-    if (rtt !== undefined) ws.rtt = rtt;
+    const rtt = ws._x?.pings?.pong(payload);
+    if (rtt !== undefined) ws._ex().rtt = rtt;
     const on = ws._host.onPong;
     if (on !== undefined) call(ws, () => on(ws, payload));
   }
@@ -51,6 +51,11 @@ class Receiver implements MessageHandler {
 
 const rx = new Receiver();
 
+/** The session whose chunk is being decoded now, if any (its `_lent` is that chunk's buffer). */
+export function feeding(): WebSocketConnection | undefined {
+  return rx.ws;
+}
+
 /** Feeds bytes of an open (or closing) session to its message core. */
 export function feedFrames(ws: WebSocketConnection, chunk: Uint8Array): void {
   let core = ws._core;
@@ -59,8 +64,8 @@ export function feedFrames(ws: WebSocketConnection, chunk: Uint8Array): void {
     core = ws._core = new MessageCore({
       maxPayload: s.maxPayload,
       maxFragments: s.maxFragments,
-      bufferMessage: ws._buffer,
-      inflater: ws._pmd,
+      bufferMessage: (ws._flags & BUFFER) !== 0,
+      inflater: ws._x?.pmd,
     });
   }
   const prev = rx.ws; // a callback may resume another connection, which feeds it here
@@ -81,11 +86,14 @@ export function feedFrames(ws: WebSocketConnection, chunk: Uint8Array): void {
 
 function deliver(ws: WebSocketConnection, payload: Uint8Array, opcode: 1 | 2, eom: boolean): void {
   if (ws._state !== OPEN) return; // after our close frame, data is dropped
-  ws._active = true;
-  const lines = ws._lines;
-  if (lines !== undefined) return lines.push(payload, ws._lineEmit!);
-  const sink = ws._sink;
-  if (sink !== undefined) return sink.message(payload, opcode, eom);
+  ws._flags |= ACTIVE;
+  const x = ws._x;
+  if (x !== undefined) {
+    const lines = x.lines;
+    if (lines !== undefined) return lines.push(payload, x.lineEmit!);
+    const sink = x.sink;
+    if (sink !== undefined) return sink.message(payload, opcode, eom);
+  }
   const on = ws._host.onMessage;
   if (on === undefined) return;
   try {
@@ -115,14 +123,15 @@ function peerClose(ws: WebSocketConnection, code: number, reason: string): void 
   const state = ws._state;
   if (state === OPEN) {
     ws._state = CLOSING;
-    ws._held = undefined;
+    const x = ws._ex();
+    x.held = undefined;
     const payload = code === 1005 ? EMPTY : new Uint8Array([code >>> 8, code & 255]);
     ws._conn.write(closeFrame(payload));
-    ws._closeSent = true;
-    ws._info = { code, reason, wasClean: true };
+    ws._flags |= CLOSE_SENT;
+    x.info = { code, reason, wasClean: true };
     void ws._conn.close();
   } else if (state === CLOSING) {
-    ws._info ??= { code, reason, wasClean: true };
+    ws._ex().info ??= { code, reason, wasClean: true };
     void ws._conn.close();
   }
 }
@@ -139,13 +148,14 @@ export function startClose(
   wait: boolean,
 ): void {
   ws._state = CLOSING;
-  ws._held = undefined;
-  ws._closeSent = true;
+  const x = ws._ex();
+  x.held = undefined;
+  ws._flags |= CLOSE_SENT;
   ws._age = 0;
   if (ws._conn.connected) ws._conn.write(closeFrame(payload));
   log(ws, () => `WebSocket ${ws.id} closing with ${code}${reason ? ` ${reason}` : ""}`);
   if (!wait) {
-    ws._info = { code, reason, wasClean: false };
+    x.info = { code, reason, wasClean: false };
     void ws._conn.close();
   }
 }
@@ -157,13 +167,14 @@ export function startClose(
 export function fail(ws: WebSocketConnection, code: number, reason: string, error?: Error): void {
   const state = ws._state;
   if (state === CLOSED || state === CONNECTING) return;
-  if (!ws._closeSent && code !== 1006 && ws._conn.connected) {
+  if ((ws._flags & CLOSE_SENT) === 0 && code !== 1006 && ws._conn.connected) {
     ws._conn.write(closeFrame(new Uint8Array([code >>> 8, code & 255])));
-    ws._closeSent = true;
+    ws._flags |= CLOSE_SENT;
   }
   ws._state = CLOSING;
-  ws._held = undefined;
-  ws._info ??= error === undefined ? { code, reason, wasClean: false } : { code, reason, wasClean: false, error };
+  const x = ws._ex();
+  x.held = undefined;
+  x.info ??= error === undefined ? { code, reason, wasClean: false } : { code, reason, wasClean: false, error };
   void ws._conn.close();
 }
 
@@ -174,24 +185,25 @@ export function tcpClosed(ws: WebSocketConnection, net: NetCloseInfo): void {
   ws._state = CLOSED;
   ws._hs = undefined;
   ws._core = undefined;
-  ws._held = undefined;
-  ws._outOwner = undefined;
-  ws._pmd?.close();
-  ws._pmd = undefined;
-  let info = ws._info;
+  const x = ws._ex();
+  x.held = undefined;
+  x.outOwner = undefined;
+  x.pmd?.close();
+  x.pmd = undefined;
+  let info = x.info;
   if (info === undefined) {
     info = { code: 1006, reason: net.code === 0 ? "" : net.reason, wasClean: false };
     if (net.error !== undefined) info.error = net.error;
   }
-  ws._info = info;
-  if (ws._lines !== undefined) {
-    const lines = ws._lines;
-    ws._lines = undefined;
-    lines.flush(ws._lineEmit!);
+  x.info = info;
+  const lines = x.lines;
+  if (lines !== undefined) {
+    x.lines = undefined;
+    lines.flush(x.lineEmit!);
   }
-  ws._pings?.rejectAll(new ConnectionError("EPIPE", `WebSocket ${ws.id} closed (${info.code})`));
-  ws._sink?.end(info);
-  ws._resolveClosed?.(info);
+  x.pings?.rejectAll(new ConnectionError("EPIPE", `WebSocket ${ws.id} closed (${info.code})`));
+  x.sink?.end(info);
+  x.resolveClosed?.(info);
   if (prev === CONNECTING) return;
   log(ws, () => `WebSocket ${ws.id} closed: ${info.code}${info.reason ? ` ${info.reason}` : ""}`);
   const on = ws._host.onClose;

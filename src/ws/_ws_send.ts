@@ -1,8 +1,9 @@
 /**
  * Internal: writing server frames (RFC 6455 §5.2, unmasked) to a byte sink,
  * with fragmentation at `maxFrameSize`. Small payloads go out in one chunk
- * with their header; large ones as a header chunk and the payload itself
- * (never copied unless the caller asks, for borrowed bytes).
+ * with their header; larger ones as a header chunk and the payload itself
+ * (never copied unless the caller asks, for borrowed bytes): the connection
+ * gathers the two into one system call.
  *
  * @module
  */
@@ -15,13 +16,20 @@ export interface ChunkOut {
   write(chunk: Uint8Array): boolean;
 }
 
-/** Payloads up to this many bytes are copied behind their header into one chunk. */
-const COPY_UP_TO = 16 * 1024;
+/**
+ * Payloads up to this many bytes are copied behind their header into one
+ * chunk; larger ones are written as they are, after a header chunk (the
+ * connection gathers writes up to 4 KiB inside a read, and lends or copies
+ * views of its read buffer itself).
+ */
+const COPY_UP_TO = 4096;
+/** Size of the scratch buffer strings are encoded into. */
+const SCRATCH_BYTES = 16 * 1024;
 /** Strings up to this many UTF-16 units are encoded straight into a scratch buffer. */
-const SCRATCH_CHARS = COPY_UP_TO / 3;
+const SCRATCH_CHARS = SCRATCH_BYTES / 3;
 
 const encoder = new TextEncoder();
-const scratch = new Uint8Array(COPY_UP_TO);
+const scratch = new Uint8Array(SCRATCH_BYTES);
 
 /** Header bytes for a payload of `n` bytes (unmasked). */
 function headSize(n: number): number {

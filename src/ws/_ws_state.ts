@@ -13,3 +13,16 @@ export const OPEN = 1;
 export const CLOSING = 2;
 /** The TCP connection is closed. */
 export const CLOSED = 3;
+
+// Bits of `WebSocketConnection._flags` (one number instead of a field each).
+
+/** Our close frame was sent. */
+export const CLOSE_SENT = 1;
+/** The application paused reading. */
+export const USER_PAUSED = 2;
+/** The messages stream paused reading (its queue is full). */
+export const STREAM_PAUSED = 4;
+/** Data moved since the idle sweep last looked. */
+export const ACTIVE = 8;
+/** Messages are delivered whole (`bufferMessage`). */
+export const BUFFER = 16;

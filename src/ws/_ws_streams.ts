@@ -10,7 +10,7 @@
 
 import { ConnectionError } from "../net/errors.ts";
 import { type PushSource, pushReadable } from "../net/_push_readable.ts";
-import { CLOSED, OPEN } from "./_ws_state.ts";
+import { CLOSED, OPEN, STREAM_PAUSED, USER_PAUSED } from "./_ws_state.ts";
 import type { WebSocketCloseInfo, WebSocketConnection } from "./ws_connection.ts";
 
 /** A message part from {@linkcode WebSocketConnection.fragments}. */
@@ -63,25 +63,27 @@ const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
 
 function take<T>(ws: WebSocketConnection, wrap: (src: PushSource<T>) => StreamSink): ReadableStream<T> {
-  if (ws._sink !== undefined) {
+  const x = ws._ex();
+  if (x.sink !== undefined) {
     throw new TypeError(`Cannot read WebSocket ${ws.id} twice: its messages already go to a stream`);
   }
-  if (ws._lines !== undefined) {
+  if (x.lines !== undefined) {
     throw new TypeError(`Cannot read WebSocket ${ws.id} as a stream in line mode`);
   }
   const src = pushReadable<T>({
     pull() {
-      if (!ws._streamPaused) return;
-      ws._streamPaused = false;
-      if (!ws._userPaused) ws._conn.resume();
+      const flags = ws._flags;
+      if ((flags & STREAM_PAUSED) === 0) return;
+      ws._flags = flags & ~STREAM_PAUSED;
+      if ((flags & USER_PAUSED) === 0) ws._conn.resume();
     },
     cancel() {
       if (ws._state === OPEN) void ws.close(1000);
     },
   }, { highWaterMark: QUEUE });
   const sink = wrap(src);
-  ws._sink = sink;
-  if (ws._state === CLOSED) sink.end(ws._info!);
+  x.sink = sink;
+  if (ws._state === CLOSED) sink.end(x.info!);
   return src.stream;
 }
 
@@ -96,8 +98,8 @@ function sinkOf<T>(
 ): StreamSink {
   return {
     message(payload, opcode, eom) {
-      if (!src.push(convert(payload, opcode, eom)) && !ws._streamPaused) {
-        ws._streamPaused = true;
+      if (!src.push(convert(payload, opcode, eom)) && (ws._flags & STREAM_PAUSED) === 0) {
+        ws._flags |= STREAM_PAUSED;
         ws._conn.pause();
       }
     },
@@ -115,7 +117,7 @@ function sinkOf<T>(
 
 /** See {@linkcode WebSocketConnection.messages}. */
 export function messages(ws: WebSocketConnection): ReadableStream<string | Uint8Array> {
-  if (!ws._buffer) {
+  if (!ws.bufferMessage) {
     throw new TypeError(`Cannot read whole messages of WebSocket ${ws.id} as bufferMessage is false: use ws.fragments`);
   }
   return take<string | Uint8Array>(ws, (src) =>
@@ -153,11 +155,12 @@ function claim(ws: WebSocketConnection, what: string): object {
   if (ws._state !== OPEN) {
     throw new ConnectionError("EPIPE", `Cannot ${what} on WebSocket ${ws.id} as it is not open`);
   }
-  if (ws._outOwner !== undefined) {
+  const x = ws._ex();
+  if (x.outOwner !== undefined) {
     throw new TypeError(`Cannot ${what} on WebSocket ${ws.id}: another message is being sent in pieces`);
   }
   const owner = {};
-  ws._outOwner = owner;
+  x.outOwner = owner;
   return owner;
 }
 
@@ -167,9 +170,10 @@ function claim(ws: WebSocketConnection, what: string): object {
  * only a message already begun is ended, with an empty final frame.
  */
 function release(ws: WebSocketConnection, owner: object, text: boolean, complete: boolean): void {
-  if (ws._outOwner !== owner) return;
-  if (ws._state === OPEN && (complete || ws._outType !== 0)) ws._part(owner, EMPTY, true, text);
-  if (ws._outOwner === owner) ws._outOwner = undefined;
+  const x = ws._ex();
+  if (x.outOwner !== owner) return;
+  if (ws._state === OPEN && (complete || x.outType !== 0)) ws._part(owner, EMPTY, true, text);
+  if (x.outOwner === owner) x.outOwner = undefined;
 }
 
 /** See {@linkcode WebSocketConnection.openMessage}. */

@@ -12,7 +12,7 @@ import type { Connection } from "../net/connection.ts";
 import { ConnectionError } from "../net/errors.ts";
 import type { WsHost } from "./_ws_host.ts";
 import { controlFrame } from "./_ws_send.ts";
-import { CLOSING, CONNECTING, OPEN } from "./_ws_state.ts";
+import { ACTIVE, CLOSING, CONNECTING, OPEN } from "./_ws_state.ts";
 import { WebSocketConnection } from "./ws_connection.ts";
 
 const MIN_TICK = 20;
@@ -82,7 +82,7 @@ export class WsSweeper {
     if (state === CLOSING) {
       // Waiting for the peer's close frame after ours (the TCP close has its own timer).
       const limit = this.#host.closeTimeout;
-      if (ws._info === undefined && limit > 0 && (ws._age += tick) >= limit) {
+      if (ws._x?.info === undefined && limit > 0 && (ws._age += tick) >= limit) {
         void conn.abort(
           new ConnectionError("ETIMEDOUT", `WebSocket ${ws.id} got no close frame within ${limit} ms`),
         );
@@ -109,8 +109,8 @@ export class WsSweeper {
       conn.write(HEARTBEAT);
     }
     if (s.idleTimeout > 0) {
-      if (ws._active) {
-        ws._active = false;
+      if ((ws._flags & ACTIVE) !== 0) {
+        ws._flags &= ~ACTIVE;
         ws._idle = 0;
       } else if ((ws._idle += tick) >= s.idleTimeout) void ws.close(1001, "idle timeout");
     }

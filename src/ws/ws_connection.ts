@@ -8,18 +8,16 @@
 
 import type { Connection } from "../net/connection.ts";
 import type { NetAddr, TlsInfo } from "../net/types.ts";
-import type { LineCore } from "../codec/line_core.ts";
 import { encodeClosePayload } from "./close_frame.ts";
 import type { HttpRequest } from "./handshake.ts";
 import { parseHead } from "./_request_head.ts";
 import type { MessageCore } from "./message_core.ts";
 import type { WsHost } from "./_ws_host.ts";
 import type { HandshakeStage } from "./_ws_handshake.ts";
-import type { HeldFrames } from "./_ws_send.ts";
 import { sendFragment, sendMessage, sendPart, sendPing } from "./_ws_out.ts";
 import { setLineMode, setMaxLineLength } from "./_ws_lines.ts";
-import type { PendingPings } from "./_ws_pings.ts";
-import type { DeflateSession } from "./_ws_deflate.ts";
+import { WsExtras } from "./_ws_extras.ts";
+import { BUFFER, STREAM_PAUSED, USER_PAUSED } from "./_ws_state.ts";
 import { startClose } from "./_ws_receive.ts";
 import * as streams from "./_ws_streams.ts";
 import {
@@ -65,48 +63,32 @@ export interface SendOptions {
 export class WebSocketConnection {
   /** Free slot for application state (reference: UserData). */
   data: unknown = undefined;
-  /** Last measured round trip of a ping in milliseconds, undefined before one. */
-  rtt: number | undefined = undefined;
   /** @internal */ readonly _conn: Connection;
   /** @internal */ readonly _host: WsHost;
   /** @internal */ _state: number = ReadyState.CONNECTING;
+  /** @internal bits named in _ws_state.ts (CLOSE_SENT, USER_PAUSED, ...) */ _flags: number;
   /** @internal */ _hs: HandshakeStage | undefined = undefined;
   /** @internal the opening request head */ _head: string | undefined = undefined;
-  /** @internal */ _protocol = "";
   /** @internal */ _core: MessageCore | undefined = undefined;
   /** @internal buffer of the chunk being decoded */ _lent: ArrayBufferLike | undefined = undefined;
-  /** @internal */ _buffer: boolean;
-  /** @internal */ _lines: LineCore | undefined = undefined;
-  /** @internal */ _lineEmit: ((line: Uint8Array, eol: boolean) => void) | undefined = undefined;
-  /** @internal */ _maxLine: number;
-  /** @internal */ _sink: streams.StreamSink | undefined = undefined;
-  /** @internal */ _writable: WritableStream<string | Uint8Array> | undefined = undefined;
-  /** @internal */ _userPaused = false;
-  /** @internal */ _streamPaused = false;
-  /** @internal opcode of the message sent in pieces */ _outType = 0;
-  /** @internal */ _outOwner: object | undefined = undefined;
-  /** @internal */ _held: HeldFrames | undefined = undefined;
-  /** @internal */ _pings: PendingPings | undefined = undefined;
-  /** @internal */ _closeSent = false;
-  /** @internal */ _info: WebSocketCloseInfo | undefined = undefined;
-  /** @internal */ _closedP: Promise<WebSocketCloseInfo> | undefined = undefined;
-  /** @internal */ _resolveClosed: ((info: WebSocketCloseInfo) => void) | undefined = undefined;
+  /** @internal rare state, see `_ex` */ _x: WsExtras | undefined = undefined;
   /** @internal ms in the handshake or closing phase */ _age = 0;
   /** @internal */ _rx = 0;
   /** @internal */ _silent = 0;
   /** @internal */ _pingFor = -1;
   /** @internal */ _pingAt = 0;
   /** @internal */ _idle = 0;
-  /** @internal */ _active = false;
-  /** @internal permessage-deflate state when negotiated */ _pmd: DeflateSession | undefined = undefined;
-  /** @internal the negotiated Sec-WebSocket-Extensions */ _ext = "";
 
   /** @internal Created by the server for each accepted connection. */
   constructor(conn: Connection, host: WsHost) {
     this._conn = conn;
     this._host = host;
-    this._buffer = host.s.bufferMessage;
-    this._maxLine = host.s.maxLineLength;
+    this._flags = host.s.bufferMessage ? BUFFER : 0;
+  }
+
+  /** @internal The rare state, created on first use. */
+  _ex(): WsExtras {
+    return this._x ??= new WsExtras();
   }
 
   /** Unique id within the server (reference: ConnectionId). */
@@ -149,7 +131,7 @@ export class WebSocketConnection {
   }
   /** The subprotocol chosen in the handshake, "" for none. */
   get protocol(): string {
-    return this._protocol;
+    return this._x?.protocol ?? "";
   }
   /**
    * The extensions agreed in the handshake as sent in
@@ -158,15 +140,22 @@ export class WebSocketConnection {
    * browser's `WebSocket.extensions`).
    */
   get extensions(): string {
-    return this._ext;
+    return this._x?.ext ?? "";
+  }
+  /** Last measured round trip of a ping in milliseconds, undefined before one. */
+  get rtt(): number | undefined {
+    return this._x?.rtt;
+  }
+  set rtt(ms: number | undefined) {
+    this._ex().rtt = ms;
   }
   /** Bytes that can still be queued before sends return false (reference: ReadyToSend). */
   get desiredSize(): number {
-    return this._conn.desiredSize - (this._held?.bytes ?? 0);
+    return this._conn.desiredSize - (this._x?.held?.bytes ?? 0);
   }
   /** Bytes queued and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this._conn.writableLength + (this._held?.bytes ?? 0);
+    return this._conn.writableLength + (this._x?.held?.bytes ?? 0);
   }
   /** Resolves when {@linkcode desiredSize} is positive; rejects when the connection closes first. */
   get ready(): Promise<void> {
@@ -174,8 +163,9 @@ export class WebSocketConnection {
   }
   /** Resolves once closed, with how (never rejects). */
   get closed(): Promise<WebSocketCloseInfo> {
-    if (this._state === ReadyState.CLOSED) return Promise.resolve(this._info!);
-    return this._closedP ??= new Promise((r) => (this._resolveClosed = r));
+    const x = this._ex();
+    if (this._state === ReadyState.CLOSED) return Promise.resolve(x.info!);
+    return x.closedP ??= new Promise((r) => (x.resolveClosed = r));
   }
 
   /**
@@ -184,15 +174,15 @@ export class WebSocketConnection {
    * `onOpen`.
    */
   get bufferMessage(): boolean {
-    return this._buffer;
+    return (this._flags & BUFFER) !== 0;
   }
   set bufferMessage(on: boolean) {
-    if (this._core !== undefined && on !== this._buffer) {
+    if (this._core !== undefined && Boolean(on) !== this.bufferMessage) {
       throw new TypeError(
         `Cannot change bufferMessage of WebSocket ${this.id} after data arrived: set it in onOpen`,
       );
     }
-    this._buffer = Boolean(on);
+    this._flags = on ? this._flags | BUFFER : this._flags & ~BUFFER;
   }
 
   /**
@@ -201,14 +191,14 @@ export class WebSocketConnection {
    * pending partial line with `eol` false.
    */
   get lineMode(): boolean {
-    return this._lines !== undefined;
+    return this._x?.lines !== undefined;
   }
   set lineMode(on: boolean) {
     setLineMode(this, on);
   }
   /** Longest line in line mode in bytes, >= 256 (reference: MaxLineLength). */
   get maxLineLength(): number {
-    return this._maxLine;
+    return this._x?.maxLine ?? this._host.s.maxLineLength;
   }
   set maxLineLength(n: number) {
     setMaxLineLength(this, n);
@@ -294,13 +284,13 @@ export class WebSocketConnection {
 
   /** Stops reading (after the messages of the chunk being processed) (reference: AcceptData false). */
   pause(): void {
-    this._userPaused = true;
+    this._flags |= USER_PAUSED;
     this._conn.pause();
   }
   /** Resumes reading after {@linkcode pause}. */
   resume(): void {
-    this._userPaused = false;
-    if (!this._streamPaused) this._conn.resume();
+    this._flags &= ~USER_PAUSED;
+    if ((this._flags & STREAM_PAUSED) === 0) this._conn.resume();
   }
 
   // ---- streams face, built on first use ----
@@ -315,7 +305,8 @@ export class WebSocketConnection {
   }
   /** Outgoing messages, one per chunk (strings as text); closing it closes the WebSocket with 1000. */
   get writable(): WritableStream<string | Uint8Array> {
-    return this._writable ??= streams.writable(this);
+    const x = this._ex();
+    return x.writable ??= streams.writable(this);
   }
   /**
    * A writable for ONE message sent in pieces, each piece a frame; closing

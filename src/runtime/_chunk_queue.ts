@@ -33,9 +33,12 @@ export class ChunkQueue {
    * Returns the bytes to write next without removing them: the head chunk as
    * it is when it is large or alone, otherwise the following small chunks
    * concatenated up to `max` bytes (the merged chunk replaces them, so a short
-   * write never copies twice). Returns an empty array when the queue is empty.
+   * write never copies twice). When merging, `scratch(size)` may supply the
+   * buffer to merge into (a view of its start is returned; the caller must
+   * not reuse it before those bytes are consumed); otherwise one is allocated.
+   * Returns an empty array when the queue is empty.
    */
-  peek(max: number): Uint8Array {
+  peek(max: number, scratch?: (size: number) => Uint8Array | undefined): Uint8Array {
     const chunks = this.#chunks;
     const head = this.#head;
     const first = chunks[head];
@@ -50,7 +53,10 @@ export class ChunkQueue {
       end++;
     }
     if (end - head < 2) return first;
-    const merged = new Uint8Array(total);
+    const into = scratch?.(total);
+    const merged = into !== undefined && total <= into.byteLength
+      ? into.subarray(0, total)
+      : new Uint8Array(total);
     let offset = 0;
     for (let i = head; i < end; i++) {
       merged.set(chunks[i]!, offset);

@@ -57,3 +57,37 @@ test("ChunkQueue consumes across chunk boundaries after short writes", () => {
   queue.clear();
   assert.equal(queue.byteLength, 0);
 });
+
+test("ChunkQueue merges into the scratch buffer its caller supplies, only when merging", () => {
+  const queue = new ChunkQueue();
+  const scratch = new Uint8Array(1024).fill(0xee);
+  const sizes: number[] = [];
+  const take = (size: number) => (sizes.push(size), size < 4 ? undefined : scratch);
+  const alone = bytes(7, 8, 9, 10);
+  queue.push(alone);
+  assert.equal(queue.peek(1024, take), alone, "a chunk alone is returned without asking");
+  queue.consume(4);
+  queue.push(bytes(1, 2));
+  queue.push(bytes(3));
+  const small = queue.peek(1024, take);
+  assert.notEqual(small.buffer, scratch.buffer, "the caller declined: a buffer is allocated");
+  assert.deepEqual(small, bytes(1, 2, 3));
+  queue.consume(3);
+  queue.push(bytes(4, 5));
+  queue.push(bytes(6, 7, 8));
+  const merged = queue.peek(1024, take);
+  assert.equal(merged.buffer, scratch.buffer);
+  assert.equal(merged.byteOffset, 0);
+  assert.deepEqual(merged, bytes(4, 5, 6, 7, 8));
+  assert.equal(queue.peek(1024, take), merged, "a second peek returns the merged view");
+  assert.deepEqual(sizes, [3, 5], "asked once per merge, with its size");
+  queue.consume(5);
+  assert.equal(queue.isEmpty, true);
+  queue.push(new Uint8Array(100));
+  queue.push(new Uint8Array(600).fill(1));
+  const tiny = new Uint8Array(16);
+  const tooBig = queue.peek(4096, () => tiny);
+  assert.equal(tooBig.byteLength, 700);
+  assert.notEqual(tooBig.buffer, tiny.buffer, "a scratch too small is not used");
+  assert.equal(tooBig[699], 1);
+});

@@ -93,80 +93,12 @@ export class BunSocket implements Socket {
   #error: Error | undefined;
   #linger: ReturnType<typeof setTimeout> | undefined;
 
-  get #started(): boolean {
-    return (this.#flags & STARTED) !== 0;
-  }
-  set #started(on: boolean) {
-    this.#flags = on ? this.#flags | STARTED : this.#flags & ~STARTED;
-  }
-  get #paused(): boolean {
-    return (this.#flags & PAUSED) !== 0;
-  }
-  set #paused(on: boolean) {
-    this.#flags = on ? this.#flags | PAUSED : this.#flags & ~PAUSED;
-  }
-  get #rawPaused(): boolean {
-    return (this.#flags & RAW_PAUSED) !== 0;
-  }
-  set #rawPaused(on: boolean) {
-    this.#flags = on ? this.#flags | RAW_PAUSED : this.#flags & ~RAW_PAUSED;
-  }
-  get #endHeld(): boolean {
-    return (this.#flags & END_HELD) !== 0;
-  }
-  set #endHeld(on: boolean) {
-    this.#flags = on ? this.#flags | END_HELD : this.#flags & ~END_HELD;
-  }
-  get #readEnded(): boolean {
-    return (this.#flags & READ_ENDED) !== 0;
-  }
-  set #readEnded(on: boolean) {
-    this.#flags = on ? this.#flags | READ_ENDED : this.#flags & ~READ_ENDED;
-  }
-  get #needDrain(): boolean {
-    return (this.#flags & NEED_DRAIN) !== 0;
-  }
-  set #needDrain(on: boolean) {
-    this.#flags = on ? this.#flags | NEED_DRAIN : this.#flags & ~NEED_DRAIN;
-  }
-  get #finRequested(): boolean {
-    return (this.#flags & FIN_REQUESTED) !== 0;
-  }
-  set #finRequested(on: boolean) {
-    this.#flags = on ? this.#flags | FIN_REQUESTED : this.#flags & ~FIN_REQUESTED;
-  }
-  get #writeEnded(): boolean {
-    return (this.#flags & WRITE_ENDED) !== 0;
-  }
-  set #writeEnded(on: boolean) {
-    this.#flags = on ? this.#flags | WRITE_ENDED : this.#flags & ~WRITE_ENDED;
-  }
-  get #closing(): boolean {
-    return (this.#flags & CLOSING) !== 0;
-  }
-  set #closing(on: boolean) {
-    this.#flags = on ? this.#flags | CLOSING : this.#flags & ~CLOSING;
-  }
-  get #aborted(): boolean {
-    return (this.#flags & ABORTED) !== 0;
-  }
-  set #aborted(on: boolean) {
-    this.#flags = on ? this.#flags | ABORTED : this.#flags & ~ABORTED;
-  }
-  get #closed(): boolean {
-    return (this.#flags & CLOSED) !== 0;
-  }
-  set #closed(on: boolean) {
-    this.#flags = on ? this.#flags | CLOSED : this.#flags & ~CLOSED;
-  }
-  get #closeEmitted(): boolean {
-    return (this.#flags & CLOSE_EMITTED) !== 0;
-  }
-  set #closeEmitted(on: boolean) {
-    this.#flags = on ? this.#flags | CLOSE_EMITTED : this.#flags & ~CLOSE_EMITTED;
+  /** Wraps a Bun socket and stores itself in `raw.data`. */
+  /** True when any of `bits` is set in #flags. */
+  #has(bits: number): boolean {
+    return (this.#flags & bits) !== 0;
   }
 
-  /** Wraps a Bun socket and stores itself in `raw.data`. */
   constructor(raw: BunRawSocket) {
     this.#raw = raw;
     raw.data = this;
@@ -230,15 +162,17 @@ export class BunSocket implements Socket {
 
   /** Starts event delivery; callable once. */
   start(handlers: SocketHandlers): void {
-    if (this.#started) throw new Error("Cannot start the socket as it was already started");
-    this.#started = true;
+    if (this.#has(STARTED)) throw new Error("Cannot start the socket as it was already started");
+    this.#flags |= STARTED;
     this.#handlers = handlers;
-    if (this.#closed) {
+    if (this.#has(CLOSED)) {
       queueMicrotask(() => this.#finishClose());
       return;
     }
-    if (this.#held !== undefined || this.#endHeld) queueMicrotask(() => this.#flushHeld(false));
-    if (!this.#paused) this.#setRawPaused(false);
+    if (this.#held !== undefined || this.#has(END_HELD)) {
+      queueMicrotask(() => this.#flushHeld(false));
+    }
+    if (!this.#has(PAUSED)) this.#setRawPaused(false);
   }
 
   /**
@@ -246,31 +180,33 @@ export class BunSocket implements Socket {
    * or replaces the handlers of a started one. False when closed or closing.
    */
   _takeOver(handlers: SocketHandlers): boolean {
-    if (this.#closed || this.#closing || this.#aborted) return false;
-    if (!this.#started) this.start(handlers);
+    if (this.#has(CLOSED) || this.#has(CLOSING) || this.#has(ABORTED)) return false;
+    if (!this.#has(STARTED)) this.start(handlers);
     else this.#handlers = handlers;
     return true;
   }
 
   /** `socket.pause()`; anything Bun still hands over is held until `resume`. */
   pause(): void {
-    if (this.#closing) return; // a closing socket reads on to see the FIN
-    this.#paused = true;
+    if (this.#has(CLOSING)) return; // a closing socket reads on to see the FIN
+    this.#flags |= PAUSED;
     this.#setRawPaused(true);
   }
 
   /** `socket.resume()`; held data is delivered first, asynchronously. */
   resume(): void {
-    if (!this.#paused || this.#closing) return;
-    this.#paused = false;
-    if (!this.#started) return;
-    if (this.#held !== undefined || this.#endHeld) queueMicrotask(() => this.#flushHeld(false));
+    if (!this.#has(PAUSED) || this.#has(CLOSING)) return;
+    this.#flags &= ~PAUSED;
+    if (!this.#has(STARTED)) return;
+    if (this.#held !== undefined || this.#has(END_HELD)) {
+      queueMicrotask(() => this.#flushHeld(false));
+    }
     this.#setRawPaused(false);
   }
 
   /** Writes now what the kernel takes, queues the rest; false at 64 KiB queued. */
   write(chunk: Uint8Array): boolean {
-    if (this.#closed || this.#finRequested) return false;
+    if (this.#has(CLOSED) || this.#has(FIN_REQUESTED)) return false;
     let queue = this.#queue;
     if ((queue === undefined || queue.isEmpty) && this.#corks === 0 && chunk.byteLength > 0) {
       const n = this.#raw.write(chunk);
@@ -283,7 +219,7 @@ export class BunSocket implements Socket {
       queue.push(chunk);
     }
     if (queue.byteLength < WRITE_HIGH_WATER_MARK) return true;
-    this.#needDrain = true;
+    this.#flags |= NEED_DRAIN;
     return false;
   }
 
@@ -300,8 +236,8 @@ export class BunSocket implements Socket {
 
   /** `shutdown()` (FIN) once the queue is written; reading continues. */
   closeWrite(): void {
-    if (this.#closed || this.#finRequested) return;
-    this.#finRequested = true;
+    if (this.#has(CLOSED) || this.#has(FIN_REQUESTED)) return;
+    this.#flags |= FIN_REQUESTED;
     this.#flush();
   }
 
@@ -310,45 +246,47 @@ export class BunSocket implements Socket {
    * peer's FIN (at most {@linkcode CLOSE_LINGER_MS}), then release.
    */
   close(): void {
-    if (this.#closed || this.#closing) return;
-    this.#closing = true;
+    if (this.#has(CLOSED) || this.#has(CLOSING)) return;
+    this.#flags |= CLOSING;
     this.#held = undefined;
-    this.#endHeld = false;
-    this.#finRequested = true;
-    if (this.#writeEnded) this.#maybeFinish();
+    this.#flags &= ~END_HELD;
+    this.#flags |= FIN_REQUESTED;
+    if (this.#has(WRITE_ENDED)) this.#maybeFinish();
     else this.#flush();
-    this.#paused = false;
+    this.#flags &= ~PAUSED;
     this.#setRawPaused(false);
   }
 
   /** `terminate()`: drops the queue and sends RST. */
   abort(): void {
-    if (this.#closed) return;
-    this.#aborted = true;
+    if (this.#has(CLOSED)) return;
+    this.#flags |= ABORTED;
     this.#queue = undefined;
     this.#raw.terminate();
   }
 
   /** `socket.setNoDelay()` (Bun turns TCP_NODELAY on by default). */
   setNoDelay(enable: boolean): void {
-    if (!this.#closed) this.#raw.setNoDelay(enable);
+    if (!this.#has(CLOSED)) this.#raw.setNoDelay(enable);
   }
 
   /** `socket.setKeepAlive(enable, ms)`; Bun also sets KEEPCNT 10 and KEEPINTVL 1 s. */
   setKeepAlive(enable: boolean, initialDelay?: number): void {
-    if (!this.#closed) this.#raw.setKeepAlive(enable, initialDelay ?? 0);
+    if (!this.#has(CLOSED)) this.#raw.setKeepAlive(enable, initialDelay ?? 0);
   }
 
   #setRawPaused(paused: boolean): void {
-    if (this.#rawPaused === paused || this.#closed) return;
-    this.#rawPaused = paused;
+    if (this.#has(RAW_PAUSED) === paused || this.#has(CLOSED)) return;
+    this.#flags = paused ? this.#flags | RAW_PAUSED : this.#flags & ~RAW_PAUSED;
     if (paused) this.#raw.pause();
     else this.#raw.resume();
   }
 
   #onData(chunk: Uint8Array): void {
-    if (this.#closing || this.#aborted) return;
-    if (this.#started && !this.#paused && this.#held === undefined) return this.#deliver(chunk);
+    if (this.#has(CLOSING) || this.#has(ABORTED)) return;
+    if (this.#has(STARTED) && !this.#has(PAUSED) && this.#held === undefined) {
+      return this.#deliver(chunk);
+    }
     (this.#held ??= []).push(chunk);
     this.#setRawPaused(true);
   }
@@ -359,9 +297,9 @@ export class BunSocket implements Socket {
   }
 
   #onEnd(): void {
-    this.#readEnded = true;
-    if (!this.#closing && !this.#aborted) {
-      if (this.#held !== undefined || !this.#started) this.#endHeld = true;
+    this.#flags |= READ_ENDED;
+    if (!this.#has(CLOSING) && !this.#has(ABORTED)) {
+      if (this.#held !== undefined || !this.#has(STARTED)) this.#flags |= END_HELD;
       else this.#emitEnd();
     }
     this.#maybeFinish();
@@ -376,21 +314,24 @@ export class BunSocket implements Socket {
   #flushHeld(force: boolean): void {
     const held = this.#held;
     if (held !== undefined) {
-      while (held.length > 0 && (force || !this.#paused) && !this.#closing && !this.#aborted) {
+      while (
+        held.length > 0 && (force || !this.#has(PAUSED)) && !this.#has(CLOSING) &&
+        !this.#has(ABORTED)
+      ) {
         this.#deliver(held.shift()!);
       }
       if (held.length > 0) return;
       this.#held = undefined;
     }
-    if (this.#endHeld) {
-      this.#endHeld = false;
+    if (this.#has(END_HELD)) {
+      this.#flags &= ~END_HELD;
       this.#emitEnd();
     }
   }
 
   /** Writes queued bytes until the kernel refuses; then drain, FIN. */
   #flush(): void {
-    if (this.#closed) return;
+    if (this.#has(CLOSED)) return;
     const queue = this.#queue;
     if (queue !== undefined) {
       while (!queue.isEmpty) {
@@ -401,14 +342,14 @@ export class BunSocket implements Socket {
       }
       this.#queue = undefined;
     }
-    if (this.#needDrain) {
-      this.#needDrain = false;
+    if (this.#has(NEED_DRAIN)) {
+      this.#flags &= ~NEED_DRAIN;
       const error = callSafely(() => this.#handlers.drain());
       if (error !== undefined) return this.#fail(error);
-      if (this.#queue !== undefined || this.#closed) return;
+      if (this.#queue !== undefined || this.#has(CLOSED)) return;
     }
-    if (this.#finRequested && !this.#writeEnded) {
-      this.#writeEnded = true;
+    if (this.#has(FIN_REQUESTED) && !this.#has(WRITE_ENDED)) {
+      this.#flags |= WRITE_ENDED;
       this.#raw.shutdown();
       this.#maybeFinish();
     }
@@ -416,44 +357,44 @@ export class BunSocket implements Socket {
 
   /** Releases the socket when both directions ended; arms the close linger. */
   #maybeFinish(): void {
-    if (this.#closed || !this.#writeEnded) return;
-    if (this.#readEnded) this.#raw.end();
-    else if (this.#closing && this.#linger === undefined) {
+    if (this.#has(CLOSED) || !this.#has(WRITE_ENDED)) return;
+    if (this.#has(READ_ENDED)) this.#raw.end();
+    else if (this.#has(CLOSING) && this.#linger === undefined) {
       this.#linger = setTimeout(() => this.#raw.end(), CLOSE_LINGER_MS);
     }
   }
 
   #fail(error: Error): void {
-    if (this.#closed) return;
+    if (this.#has(CLOSED)) return;
     this.#error ??= error;
-    this.#aborted = true;
+    this.#flags |= ABORTED;
     this.#queue = undefined;
     this.#raw.end();
   }
 
   #onClose(error: Error | undefined): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#has(CLOSED)) return;
+    this.#flags |= CLOSED;
     if (this.#linger !== undefined) clearTimeout(this.#linger);
     if (error !== undefined) this.#error ??= toSystemError(error);
     if (
-      this.#error === undefined && !this.#readEnded && this.#writeEnded &&
-      !this.#closing && !this.#aborted
+      this.#error === undefined && !this.#has(READ_ENDED) && this.#has(WRITE_ENDED) &&
+      !this.#has(CLOSING) && !this.#has(ABORTED)
     ) {
       // Bun reports the peer's FIN after our shutdown() only as `close`.
-      this.#readEnded = true;
-      this.#endHeld = true;
+      this.#flags |= READ_ENDED;
+      this.#flags |= END_HELD;
     }
     this.#queue = undefined;
-    if (this.#started) this.#finishClose();
+    if (this.#has(STARTED)) this.#finishClose();
   }
 
   #finishClose(): void {
-    if (this.#closeEmitted) return;
-    if (!this.#closing && !this.#aborted) this.#flushHeld(true);
+    if (this.#has(CLOSE_EMITTED)) return;
+    if (!this.#has(CLOSING) && !this.#has(ABORTED)) this.#flushHeld(true);
     this.#held = undefined;
-    this.#endHeld = false;
-    this.#closeEmitted = true;
+    this.#flags &= ~END_HELD;
+    this.#flags |= CLOSE_EMITTED;
     const handlers = this.#handlers;
     this.#handlers = NOOP_HANDLERS;
     const error = callSafely(() => handlers.close(this.#error));
@@ -479,6 +420,8 @@ function sharedHost(host: string | undefined): string {
 let lastLocal: NetAddr | undefined;
 function localAddr(hostname: string | undefined, port: number | undefined): NetAddr {
   const last = lastLocal;
-  if (last !== undefined && last.hostname === (hostname ?? "") && last.port === (port ?? 0)) return last;
+  if (last !== undefined && last.hostname === (hostname ?? "") && last.port === (port ?? 0)) {
+    return last;
+  }
   return lastLocal = Object.freeze(netAddr(hostname, port));
 }

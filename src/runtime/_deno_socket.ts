@@ -120,74 +120,12 @@ export class DenoSocket implements Socket {
   #error: Error | undefined;
   #linger: ReturnType<typeof setTimeout> | undefined;
 
-  get #started(): boolean {
-    return (this.#flags & STARTED) !== 0;
-  }
-  set #started(on: boolean) {
-    this.#flags = on ? this.#flags | STARTED : this.#flags & ~STARTED;
-  }
-  get #paused(): boolean {
-    return (this.#flags & PAUSED) !== 0;
-  }
-  set #paused(on: boolean) {
-    this.#flags = on ? this.#flags | PAUSED : this.#flags & ~PAUSED;
-  }
-  get #reading(): boolean {
-    return (this.#flags & READING) !== 0;
-  }
-  set #reading(on: boolean) {
-    this.#flags = on ? this.#flags | READING : this.#flags & ~READING;
-  }
-  get #readEnded(): boolean {
-    return (this.#flags & READ_ENDED) !== 0;
-  }
-  set #readEnded(on: boolean) {
-    this.#flags = on ? this.#flags | READ_ENDED : this.#flags & ~READ_ENDED;
-  }
-  get #writing(): boolean {
-    return (this.#flags & WRITING) !== 0;
-  }
-  set #writing(on: boolean) {
-    this.#flags = on ? this.#flags | WRITING : this.#flags & ~WRITING;
-  }
-  get #needDrain(): boolean {
-    return (this.#flags & NEED_DRAIN) !== 0;
-  }
-  set #needDrain(on: boolean) {
-    this.#flags = on ? this.#flags | NEED_DRAIN : this.#flags & ~NEED_DRAIN;
-  }
-  get #finRequested(): boolean {
-    return (this.#flags & FIN_REQUESTED) !== 0;
-  }
-  set #finRequested(on: boolean) {
-    this.#flags = on ? this.#flags | FIN_REQUESTED : this.#flags & ~FIN_REQUESTED;
-  }
-  get #writeEnded(): boolean {
-    return (this.#flags & WRITE_ENDED) !== 0;
-  }
-  set #writeEnded(on: boolean) {
-    this.#flags = on ? this.#flags | WRITE_ENDED : this.#flags & ~WRITE_ENDED;
-  }
-  get #closing(): boolean {
-    return (this.#flags & CLOSING) !== 0;
-  }
-  set #closing(on: boolean) {
-    this.#flags = on ? this.#flags | CLOSING : this.#flags & ~CLOSING;
-  }
-  get #destroyed(): boolean {
-    return (this.#flags & DESTROYED) !== 0;
-  }
-  set #destroyed(on: boolean) {
-    this.#flags = on ? this.#flags | DESTROYED : this.#flags & ~DESTROYED;
-  }
-  get #closeEmitted(): boolean {
-    return (this.#flags & CLOSE_EMITTED) !== 0;
-  }
-  set #closeEmitted(on: boolean) {
-    this.#flags = on ? this.#flags | CLOSE_EMITTED : this.#flags & ~CLOSE_EMITTED;
+  /** Wraps an accepted or connected `Deno.TcpConn`. */
+  /** True when any of `bits` is set in #flags. */
+  #has(bits: number): boolean {
+    return (this.#flags & bits) !== 0;
   }
 
-  /** Wraps an accepted or connected `Deno.TcpConn`. */
   constructor(conn: DenoConn) {
     this.#conn = conn;
   }
@@ -209,10 +147,10 @@ export class DenoSocket implements Socket {
 
   /** Starts the read loop and event delivery; callable once. */
   start(handlers: SocketHandlers): void {
-    if (this.#started) throw new Error("Cannot start the socket as it was already started");
-    this.#started = true;
+    if (this.#has(STARTED)) throw new Error("Cannot start the socket as it was already started");
+    this.#flags |= STARTED;
     this.#handlers = handlers;
-    if (this.#destroyed) queueMicrotask(() => this.#maybeEmitClose());
+    if (this.#has(DESTROYED)) queueMicrotask(() => this.#maybeEmitClose());
     else this.#pump();
   }
 
@@ -221,34 +159,34 @@ export class DenoSocket implements Socket {
    * or replaces the handlers of a started one. False when closed or closing.
    */
   _takeOver(handlers: SocketHandlers): boolean {
-    if (this.#destroyed || this.#closing) return false;
-    if (!this.#started) this.start(handlers);
+    if (this.#has(DESTROYED) || this.#has(CLOSING)) return false;
+    if (!this.#has(STARTED)) this.start(handlers);
     else this.#handlers = handlers;
     return true;
   }
 
   /** Stops reading after the read in progress; its chunk is held until `resume`. */
   pause(): void {
-    if (!this.#closing) this.#paused = true; // a closing socket reads on to see the FIN
+    if (!this.#has(CLOSING)) this.#flags |= PAUSED; // a closing socket reads on to see the FIN
   }
 
   /** Resumes reading (first delivering a chunk held by `pause`). */
   resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
+    if (!this.#has(PAUSED)) return;
+    this.#flags &= ~PAUSED;
     this.#pump();
   }
 
   /** Queues bytes; false once 64 KiB or more wait (then `drain` follows). */
   write(chunk: Uint8Array): boolean {
-    if (this.#destroyed || this.#finRequested) return false;
+    if (this.#has(DESTROYED) || this.#has(FIN_REQUESTED)) return false;
     const queue = this.#queue ??= new ChunkQueue();
     const buffer = this.#buffer;
     if (buffer !== undefined && chunk.buffer === buffer.buffer) this.#lent = buffer.buffer;
     queue.push(chunk);
-    if (!this.#writing && this.#corks === 0 && !queue.isEmpty) void this.#writeLoop();
+    if (!this.#has(WRITING) && this.#corks === 0 && !queue.isEmpty) void this.#writeLoop();
     if (queue.byteLength < WRITE_HIGH_WATER_MARK) return true;
-    this.#needDrain = true;
+    this.#flags |= NEED_DRAIN;
     return false;
   }
 
@@ -260,14 +198,16 @@ export class DenoSocket implements Socket {
   /** Ends one `cork`; the last one starts writing what was gathered. */
   uncork(): void {
     if (this.#corks === 0) return;
-    if (--this.#corks === 0 && !this.#writing && this.writableLength > 0) void this.#writeLoop();
+    if (--this.#corks === 0 && !this.#has(WRITING) && this.writableLength > 0) {
+      void this.#writeLoop();
+    }
   }
 
   /** Sends FIN once the queue is written; reading continues. */
   closeWrite(): void {
-    if (this.#destroyed || this.#finRequested) return;
-    this.#finRequested = true;
-    if (!this.#writing) void this.#writeLoop();
+    if (this.#has(DESTROYED) || this.#has(FIN_REQUESTED)) return;
+    this.#flags |= FIN_REQUESTED;
+    if (!this.#has(WRITING)) void this.#writeLoop();
   }
 
   /**
@@ -276,13 +216,13 @@ export class DenoSocket implements Socket {
    * No `data` or `end` events follow.
    */
   close(): void {
-    if (this.#destroyed || this.#closing) return;
-    this.#closing = true;
+    if (this.#has(DESTROYED) || this.#has(CLOSING)) return;
+    this.#flags |= CLOSING;
     this.#held = undefined;
-    this.#finRequested = true;
-    if (this.#writeEnded) this.#maybeFinish();
-    else if (!this.#writing) void this.#writeLoop();
-    this.#paused = false;
+    this.#flags |= FIN_REQUESTED;
+    if (this.#has(WRITE_ENDED)) this.#maybeFinish();
+    else if (!this.#has(WRITING)) void this.#writeLoop();
+    this.#flags &= ~PAUSED;
     this.#pump();
   }
 
@@ -293,7 +233,7 @@ export class DenoSocket implements Socket {
 
   /** Sets TCP_NODELAY. */
   setNoDelay(enable: boolean): void {
-    if (this.#destroyed) return;
+    if (this.#has(DESTROYED)) return;
     try {
       this.#conn.setNoDelay(enable);
     } catch { /* closed meanwhile */ }
@@ -301,7 +241,7 @@ export class DenoSocket implements Socket {
 
   /** Sets SO_KEEPALIVE; Deno offers no initial delay, so `initialDelay` is ignored. */
   setKeepAlive(enable: boolean, _initialDelay?: number): void {
-    if (this.#destroyed) return;
+    if (this.#has(DESTROYED)) return;
     try {
       this.#conn.setKeepAlive(enable);
     } catch { /* closed meanwhile */ }
@@ -309,22 +249,23 @@ export class DenoSocket implements Socket {
 
   #pump(): void {
     if (
-      !this.#reading && !this.#paused && !this.#readEnded && !this.#destroyed &&
-      (this.#started || this.#closing)
+      !this.#has(READING) && !this.#has(PAUSED) && !this.#has(READ_ENDED) &&
+      !this.#has(DESTROYED) &&
+      (this.#has(STARTED) || this.#has(CLOSING))
     ) void this.#readLoop();
   }
 
   async #readLoop(): Promise<void> {
-    this.#reading = true;
+    this.#flags |= READING;
     try {
       if (this.#held !== undefined) {
         await undefined; // resume() returns before the held chunk is delivered
-        if (this.#paused && !this.#closing) return; // paused again meanwhile: keep holding
+        if (this.#has(PAUSED) && !this.#has(CLOSING)) return; // paused again meanwhile: keep holding
         const held = this.#held;
         this.#held = undefined;
-        if (held !== undefined && !this.#destroyed) this.#deliver(held);
+        if (held !== undefined && !this.#has(DESTROYED)) this.#deliver(held);
       }
-      while (!this.#paused && !this.#destroyed && !this.#readEnded) {
+      while (!this.#has(PAUSED) && !this.#has(DESTROYED) && !this.#has(READ_ENDED)) {
         let buffer = this.#buffer ??= new Uint8Array(MIN_READ_BUFFER);
         if (this.#lent === buffer.buffer) {
           // Queued writes still hold views of it: read into the spare.
@@ -335,14 +276,14 @@ export class DenoSocket implements Socket {
             : new Uint8Array(buffer.byteLength);
         }
         const n = await this.#conn.read(buffer);
-        if (this.#destroyed) break;
+        if (this.#has(DESTROYED)) break;
         if (n === null) {
           this.#onEof();
           break;
         }
         this.#resize(buffer.byteLength, n);
         const chunk = buffer.subarray(0, n);
-        if (this.#paused && !this.#closing) {
+        if (this.#has(PAUSED) && !this.#has(CLOSING)) {
           this.#held = chunk;
           break;
         }
@@ -351,8 +292,8 @@ export class DenoSocket implements Socket {
     } catch (err) {
       this.#destroy(toSystemError(err));
     } finally {
-      this.#reading = false;
-      if (this.#destroyed) this.#maybeEmitClose();
+      this.#flags &= ~READING;
+      if (this.#has(DESTROYED)) this.#maybeEmitClose();
     }
   }
 
@@ -372,14 +313,14 @@ export class DenoSocket implements Socket {
   }
 
   #deliver(chunk: Uint8Array): void {
-    if (this.#closing) return;
+    if (this.#has(CLOSING)) return;
     const error = callSafely(() => this.#handlers.data(chunk));
     if (error !== undefined) this.#destroy(error);
   }
 
   #onEof(): void {
-    this.#readEnded = true;
-    if (!this.#closing) {
+    this.#flags |= READ_ENDED;
+    if (!this.#has(CLOSING)) {
       const error = callSafely(() => this.#handlers.end());
       if (error !== undefined) return this.#destroy(error);
     }
@@ -387,10 +328,10 @@ export class DenoSocket implements Socket {
   }
 
   async #writeLoop(): Promise<void> {
-    this.#writing = true;
+    this.#flags |= WRITING;
     try {
       await undefined; // writes made in the same turn join this batch
-      while (!this.#destroyed) {
+      while (!this.#has(DESTROYED)) {
         const queue = this.#queue;
         if (queue !== undefined && !queue.isEmpty) {
           const bytes = queue.peek(MAX_GATHER, takeScratch);
@@ -399,7 +340,7 @@ export class DenoSocket implements Socket {
           let written = 0;
           while (written < bytes.byteLength) {
             written += await this.#conn.write(written === 0 ? bytes : bytes.subarray(written));
-            if (this.#destroyed) return;
+            if (this.#has(DESTROYED)) return;
           }
           queue.consume(bytes.byteLength);
           if (scratch !== undefined && POOL.length < POOL_SIZE) POOL.push(scratch);
@@ -409,14 +350,14 @@ export class DenoSocket implements Socket {
             this.#lent = undefined;
             if (lent !== this.#buffer?.buffer) this.#spare = new Uint8Array(lent);
           }
-        } else if (this.#needDrain) {
-          this.#needDrain = false;
+        } else if (this.#has(NEED_DRAIN)) {
+          this.#flags &= ~NEED_DRAIN;
           const error = callSafely(() => this.#handlers.drain());
           if (error !== undefined) return this.#destroy(error);
         } else {
-          if (this.#finRequested && !this.#writeEnded) {
+          if (this.#has(FIN_REQUESTED) && !this.#has(WRITE_ENDED)) {
             await this.#conn.closeWrite();
-            this.#writeEnded = true;
+            this.#flags |= WRITE_ENDED;
             this.#maybeFinish();
           }
           return;
@@ -425,23 +366,23 @@ export class DenoSocket implements Socket {
     } catch (err) {
       this.#destroy(toSystemError(err));
     } finally {
-      this.#writing = false;
-      if (this.#destroyed) this.#maybeEmitClose();
+      this.#flags &= ~WRITING;
+      if (this.#has(DESTROYED)) this.#maybeEmitClose();
     }
   }
 
   /** Releases the socket when both directions ended; arms the close linger. */
   #maybeFinish(): void {
-    if (this.#destroyed || !this.#writeEnded) return;
-    if (this.#readEnded) this.#destroy(undefined);
-    else if (this.#closing && this.#linger === undefined) {
+    if (this.#has(DESTROYED) || !this.#has(WRITE_ENDED)) return;
+    if (this.#has(READ_ENDED)) this.#destroy(undefined);
+    else if (this.#has(CLOSING) && this.#linger === undefined) {
       this.#linger = setTimeout(() => this.#destroy(undefined), CLOSE_LINGER_MS);
     }
   }
 
   #destroy(error: Error | undefined): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
+    if (this.#has(DESTROYED)) return;
+    this.#flags |= DESTROYED;
     this.#error = error;
     if (this.#linger !== undefined) clearTimeout(this.#linger);
     this.#queue = undefined;
@@ -456,9 +397,11 @@ export class DenoSocket implements Socket {
 
   /** Emits `close` once every pending read and write has settled. */
   #maybeEmitClose(): void {
-    if (!this.#destroyed || this.#reading || this.#writing || this.#closeEmitted) return;
-    if (!this.#started) return;
-    this.#closeEmitted = true;
+    if (
+      !this.#has(DESTROYED) || this.#has(READING) || this.#has(WRITING) || this.#has(CLOSE_EMITTED)
+    ) return;
+    if (!this.#has(STARTED)) return;
+    this.#flags |= CLOSE_EMITTED;
     const handlers = this.#handlers;
     this.#handlers = NOOP_HANDLERS;
     const error = callSafely(() => handlers.close(this.#error));

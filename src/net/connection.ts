@@ -22,7 +22,7 @@ import type {
   Consumer,
 } from "./_connection_types.ts";
 import { closeInfoOf, concat, Extras } from "./_connection_extras.ts";
-import { stage, STAGE_MAX } from "./_connection_stage.ts";
+import { lendStage, reuseStage, room, stage, STAGE_MAX } from "./_connection_stage.ts";
 import { tlsAlreadyStarted, tlsNotConfigured, tlsPipelined } from "./_connection_tls.ts";
 import { SocketBridge } from "./_connection_bridge.ts";
 
@@ -306,6 +306,7 @@ export class Connection {
       // Inside a read batch: small writes are gathered into one buffer (one
       // copy, one system call per read); bytes of the read buffer are copied.
       if (n <= STAGE_MAX) {
+        if (staged === 0 && this.#stageBuf === undefined) this.#stageBuf = reuseStage();
         this.#stageBuf = stage(this.#stageBuf, staged, chunk, n);
         this.#stageLength = staged + n;
         return host.writeHighWaterMark - queued - n > 0;
@@ -316,6 +317,37 @@ export class Connection {
       }
     }
     return this.#socket.write(chunk);
+  }
+
+  /**
+   * @internal Inside a read batch: makes room for `n` bytes at the end of
+   * the gather buffer and returns where they start in `_stageBuffer`; the
+   * caller fills them before anything else is written (a WebSocket frame is
+   * built in place, not built and then copied). -1 outside a batch, above
+   * {@linkcode STAGE_MAX}, or when `write` would throw: then use `write`.
+   */
+  _reserve(n: number): number {
+    const flags = this.#flags;
+    if ((flags & (BATCHING | ENDING)) !== BATCHING || n > STAGE_MAX) return -1;
+    const staged = this.#stageLength;
+    const queued = this.#socket.writableLength + staged;
+    if (queued > 0 && queued + n > this.#host.maxWriteBuffer) return -1;
+    this._touched = true;
+    this.bytesSent += n;
+    let buf = this.#stageBuf;
+    if (buf === undefined && staged === 0) buf = reuseStage();
+    this.#stageBuf = room(buf, staged, n);
+    this.#stageLength = staged + n;
+    return staged;
+  }
+  /** @internal Gives back the last `n` bytes reserved (not used after all). */
+  _unreserve(n: number): void {
+    this.#stageLength -= n;
+    this.bytesSent -= n;
+  }
+  /** @internal The gather buffer `_reserve` made room in. */
+  get _stageBuffer(): Uint8Array {
+    return this.#stageBuf!;
   }
 
   /** The socket's read buffer during a batch, when it reuses it (see _connection_stage.ts). */
@@ -330,7 +362,10 @@ export class Connection {
     // The socket keeps a reference to what it is given: start a new buffer next time.
     this.#stageBuf = undefined;
     this.#stageLength = 0;
-    this.#socket.write(buf.subarray(0, len));
+    const socket = this.#socket;
+    socket.write(buf.subarray(0, len));
+    // Reusable once that socket has written it; a handshaking socket passes it on instead.
+    if (!(socket instanceof HandshakingSocket)) lendStage(buf, socket);
   }
   /** Waits for room, then queues the bytes (reference: Send / SendBytes). */
   async send(data: Uint8Array | string): Promise<void> {

@@ -14,6 +14,14 @@ import { writeFrameHeader } from "./frame_encoder.ts";
 export interface ChunkOut {
   /** Queues a chunk; false above the high-water mark. */
   write(chunk: Uint8Array): boolean;
+  /** Room for `n` bytes at `stageBuffer[at]` to fill at once, or -1 (a connection in a read batch). */
+  _reserve?(n: number): number;
+  /** Where `_reserve` made room. */
+  readonly _stageBuffer?: Uint8Array;
+  /** Gives back the last `n` reserved bytes (unused). */
+  _unreserve?(n: number): void;
+  /** Bytes that may still be queued before the high-water mark. */
+  readonly desiredSize?: number;
 }
 
 /**
@@ -51,6 +59,16 @@ export function writeFrame(
   const n = payload.length;
   const h = headSize(n);
   if (copy || n <= COPY_UP_TO) {
+    // In a read batch the frame is built straight into the connection's gather buffer.
+    const at = out._reserve?.(h + n) ?? -1;
+    if (at >= 0) {
+      const buf = out._stageBuffer!;
+      writeFrameHeader(buf, at, opcode, n, fin, rsv1);
+      const p = at + h;
+      if (n <= 16) for (let i = 0; i < n; i++) buf[p + i] = payload[i]!;
+      else buf.set(payload, p);
+      return out.desiredSize! > 0;
+    }
     const buf = new Uint8Array(h + n);
     writeFrameHeader(buf, 0, opcode, n, fin, rsv1);
     buf.set(payload, h);
@@ -123,7 +141,17 @@ export function writeString(
 ): boolean {
   const len = text.length;
   if (len <= 41 && max >= 123) {
-    // At most 123 UTF-8 bytes: a 2-byte header, encoded in place.
+    // At most 123 UTF-8 bytes: a 2-byte header, encoded in place (in a read
+    // batch, right into the connection's gather buffer).
+    const at = out._reserve?.(2 + len * 3) ?? -1;
+    if (at >= 0) {
+      const buf = out._stageBuffer!;
+      const n = len === 0 ? 0 : encoder.encodeInto(text, buf.subarray(at + 2, at + 2 + len * 3)).written;
+      buf[at] = (fin ? 0x80 : 0) | opcode;
+      buf[at + 1] = n;
+      out._unreserve!(len * 3 - n);
+      return out.desiredSize! > 0;
+    }
     const buf = new Uint8Array(2 + len * 3);
     const n = len === 0 ? 0 : encoder.encodeInto(text, buf.subarray(2)).written;
     buf[0] = (fin ? 0x80 : 0) | opcode;

@@ -21,6 +21,10 @@
  * Runs alternate websockify and ours `--repeat` times per runtime; the
  * median is kept and ours/websockify ratios are printed next to the issue's
  * target (>= 2x). Results go to bench_results/proxy.json.
+ * With `--hand`, each round also measures, right after ours, the runtime's
+ * ceiling: a minimal hand-written single-threaded relay with no library
+ * (scripts/bench/relay_deno.ts, relay_bun.ts, relay_node.mjs); its rows get
+ * the same columns, and "ours x hand" compares ours with it.
  *
  * Run (repository root; Linux, gcc, websockify on PATH):
  *   deno run -A scripts/bench_proxy.ts [options]
@@ -31,6 +35,7 @@
  *   --npm-dir DIR    the npm build Node runs ours from (default npm; see --build)
  *   --build          build the npm package into --npm-dir first
  *   --max-other-cpu P  wait for a quiet host (see bench_ws.ts) (default 25)
+ *   --hand           also measure the hand-written relay of each runtime
  */
 import fs from "node:fs";
 import net from "node:net";
@@ -73,6 +78,7 @@ interface Options {
   npmDir: string;
   build: boolean;
   maxOtherCpu: number;
+  hand: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -85,6 +91,7 @@ function parseOptions(argv: string[]): Options {
     npmDir: "npm",
     build: false,
     maxOtherCpu: 25,
+    hand: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -96,6 +103,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--npm-dir") o.npmDir = argv[++i] ?? "npm";
     else if (a === "--build") o.build = true;
     else if (a === "--max-other-cpu") o.maxOtherCpu = numOption(argv[++i], a, 0);
+    else if (a === "--hand") o.hand = true;
     else if (a === "--help" || a === "-h") {
       console.log(fs.readFileSync(fileURLToPath(import.meta.url), "utf8").split(" */")[0]);
       process.exit(0);
@@ -110,6 +118,17 @@ function ours(runtime: Runtime, o: Options, target: string): string[] {
   if (runtime === "bun") return [BUN, "cli.ts", ...args];
   return [NODE, `${o.npmDir}/esm/cli.js`, ...args];
 }
+
+/** The hand-written relay of a runtime (the runtime's ceiling). */
+function hand(runtime: Runtime, target: string): string[] {
+  const args = [...HOST, "--target", target];
+  if (runtime === "deno") return [DENO, "run", "-A", "scripts/bench/relay_deno.ts", ...args];
+  if (runtime === "bun") return [BUN, "scripts/bench/relay_bun.ts", ...args];
+  return [NODE, "scripts/bench/relay_node.mjs", ...args];
+}
+
+/** Result keys: "websockify", the runtime (ours), or "hand <runtime>". */
+const HAND = "hand ";
 
 /** websockify does not print its port: a free one is picked first. */
 async function freePort(): Promise<number> {
@@ -353,6 +372,10 @@ async function main(): Promise<void> {
       add("websockify", await measure(() => startWebsockify(target), "websockify", echo.pid, o));
       for (const rt of o.runtimes) {
         add(rt, await measure(() => startServer(ours(rt, o, target)), rt, echo.pid, o));
+        if (o.hand) {
+          const side = HAND + rt;
+          add(side, await measure(() => startServer(hand(rt, target)), side, echo.pid, o));
+        }
       }
     }
   } finally {
@@ -367,10 +390,24 @@ async function main(): Promise<void> {
   const ebase = perCpu(w);
   const baseP50 = median(w.p50)!;
   const ratio = (side: string, x: number) => side === "websockify" ? "1.00" : x.toFixed(2);
+  const isHand = (side: string) => side.startsWith(HAND);
+  const label = (side: string) =>
+    side === "websockify"
+      ? "websockify (Python)"
+      : isHand(side)
+      ? `hand relay on ${side.slice(HAND.length)}`
+      : `netstreams proxy on ${side}`;
+  /** ours / hand on the same runtime (ws-stream MB/s), for the "ours x hand" column. */
+  const oursXHand = (side: string): string => {
+    const h = results[HAND + side];
+    return side === "websockify" || isHand(side) || !h
+      ? "-"
+      : (median(results[side]!.smbs)! / median(h.smbs)!).toFixed(2);
+  };
   const rows = Object.entries(results).map(([side, r]) => {
     const mbs = median(r.smbs)!;
-    return [
-      side === "websockify" ? "websockify (Python)" : `netstreams proxy on ${side}`,
+    const row = [
+      label(side),
       mbs.toFixed(0),
       `${Math.min(...r.smbs).toFixed(0)}-${Math.max(...r.smbs).toFixed(0)} (${spread(r.smbs)})`,
       ratio(side, mbs / base),
@@ -383,8 +420,10 @@ async function main(): Promise<void> {
       median(r.p50)!.toFixed(0),
       median(r.p99)!.toFixed(0),
       ratio(side, median(r.p50)! / baseP50),
-      side === "websockify" ? "-" : mbs / base >= TARGET_RATIO ? "yes" : "NO",
+      side === "websockify" || isHand(side) ? "-" : mbs / base >= TARGET_RATIO ? "yes" : "NO",
     ];
+    if (o.hand) row.push(oursXHand(side));
+    return row;
   });
   console.log(
     `\nWS->TCP proxy, 10 conns x 16 KiB binary messages, 64 KiB unechoed per connection, through each proxy to one Bun TCP echo:`,
@@ -405,9 +444,24 @@ async function main(): Promise<void> {
       "RTT p99 us",
       "p50 x websockify",
       `>= ${TARGET_RATIO}x`,
+      ...(o.hand ? ["ours x hand"] : []),
     ],
     rows,
   ));
+  if (o.hand) {
+    // Every ratio of ours to the hand relay on the same runtime (> 1: ours is faster;
+    // for RTT, < 1 is faster).
+    for (const rt of o.runtimes) {
+      const us = results[rt], h = results[HAND + rt];
+      if (!us || !h) continue;
+      const x = (a: number[], b: number[]) => (median(a)! / median(b)!).toFixed(2);
+      console.log(
+        `ours x hand on ${rt}: ws-stream ${x(us.smbs, h.smbs)}, MB per CPU-s ${
+          (perCpu(us) / perCpu(h)).toFixed(2)
+        }, ws-large ${x(us.lmbs, h.lmbs)}, RTT p50 ${x(us.p50, h.p50)}, p99 ${x(us.p99, h.p99)}`,
+      );
+    }
+  }
   console.log(
     "\nws-stream (loadgen.c): echoed payload bytes/s; each connection sends 16 KiB messages while at most\n" +
       "4 x 16 KiB payload bytes are unechoed, whatever frames the proxy makes of the target's reads;\n" +
@@ -416,7 +470,11 @@ async function main(): Promise<void> {
       "re-frames the target's bytes into fewer, larger frames (ours: one frame per target read, up to\n" +
       "64 KiB) refills that window more slowly, so it favours websockify; shown for comparison only.\n" +
       "CPU %: the proxy's process tree (websockify forks one process per connection, so it can use both\n" +
-      "cores; ours is one process). On a shared 2-core host the shares of the CPU decide much of this.",
+      "cores; ours is one process). On a shared 2-core host the shares of the CPU decide much of this." +
+      (o.hand
+        ? "\nhand relay: the runtime's ceiling, a minimal single-threaded WS->TCP relay with no library\n" +
+          "(scripts/bench/relay_*); ours x hand: ours / hand on the same runtime (ws-stream MB/s)."
+        : ""),
   );
   fs.mkdirSync(OUT_DIR, { recursive: true });
   fs.writeFileSync(

@@ -12,51 +12,27 @@
  * @module
  */
 
+import { type BufferHolder, LendingPool } from "../runtime/buffer_pool.ts";
+
 /** Writes up to this size inside a read batch are gathered into one buffer. */
 export const STAGE_MAX = 4096;
 /** First size of a gather buffer. */
 const STAGE_MIN = 2048;
 
-/** Gather buffers up to this size are kept for reuse. */
-const REUSE_MAX = 16384;
-/** Buffers handed to sockets that may still hold them (bounded; the oldest is let go). */
-const LENT_MAX = 32;
-
-/** What the pool needs of a socket: its queue, empty once everything given is written. */
-interface Holder {
-  readonly writableLength: number;
-}
-
-const lentBufs: Uint8Array[] = [];
-const lentTo: Holder[] = [];
+/** Gather buffers handed to sockets: up to 16 KiB each, the 32 most recent. */
+const STAGES = new LendingPool(16384, 32);
 
 /**
  * A gather buffer whose socket has written it, or undefined (then `stage`
  * allocates one).
  */
 export function reuseStage(): Uint8Array | undefined {
-  for (let i = 0; i < lentTo.length; i++) {
-    if (lentTo[i]!.writableLength !== 0) continue;
-    const buf = lentBufs[i]!;
-    const last = lentTo.length - 1;
-    lentBufs[i] = lentBufs[last]!;
-    lentTo[i] = lentTo[last]!;
-    lentBufs.length = last;
-    lentTo.length = last;
-    return buf;
-  }
-  return undefined;
+  return STAGES.take();
 }
 
 /** Records that `buf` was handed to `socket`: reusable once the socket's queue is empty. */
-export function lendStage(buf: Uint8Array, socket: Holder): void {
-  if (buf.byteLength > REUSE_MAX) return;
-  if (lentTo.length >= LENT_MAX) {
-    lentBufs.shift();
-    lentTo.shift();
-  }
-  lentBufs.push(buf);
-  lentTo.push(socket);
+export function lendStage(buf: Uint8Array, socket: BufferHolder): void {
+  STAGES.lend(buf, socket);
 }
 
 /**

@@ -23,6 +23,7 @@ import type {
 } from "./_connection_types.ts";
 import { closeInfoOf, concat, Extras } from "./_connection_extras.ts";
 import { lendStage, reuseStage, room, stage, STAGE_MAX } from "./_connection_stage.ts";
+import type { LendingPool } from "../runtime/buffer_pool.ts";
 import { tlsAlreadyStarted, tlsNotConfigured, tlsPipelined } from "./_connection_tls.ts";
 import { SocketBridge } from "./_connection_bridge.ts";
 
@@ -339,6 +340,16 @@ export class Connection {
     this.#stageBuf = room(buf, staged, n);
     this.#stageLength = staged + n;
     return staged;
+  }
+  /**
+   * @internal Writes `buf[0, len)`, a buffer of `pool`, and lends it to the
+   * socket: the pool reuses it once the socket has written it.
+   */
+  _writeLent(pool: LendingPool, buf: Uint8Array, len: number): boolean {
+    const ok = this.write(buf.subarray(0, len));
+    const socket = this.#socket;
+    if (!(socket instanceof HandshakingSocket)) pool.lend(buf, socket);
+    return ok;
   }
   /** @internal Gives back the last `n` bytes reserved (not used after all). */
   _unreserve(n: number): void {

@@ -17,6 +17,7 @@ import type { NetAddr, Socket, SocketHandlers } from "../net/types.ts";
 import type { WebSocketCloseInfo, WebSocketConnection } from "../ws/ws_connection.ts";
 import { encodeProxyHeader, type ProxyProtocolVersion } from "./proxy_protocol.ts";
 import { formatTarget, type ProxyTarget } from "./target.ts";
+import { giveBack, LARGE_BUFFERS, takeBuffer } from "../runtime/buffer_pool.ts";
 
 /** How a proxied connection ended (reference: Disconnected StatusCode, Description). */
 export interface ProxyCloseInfo extends WebSocketCloseInfo {
@@ -99,7 +100,11 @@ export class ProxySession {
     const n = this.#staged;
     this.#stage = undefined; // the socket keeps what it is given
     this.#staged = 0;
-    if (this.#tcpState === Tcp.Open && !this.#tcp!.write(stage.subarray(0, n))) this.ws.pause();
+    if (this.#tcpState !== Tcp.Open) return giveBack(LARGE_BUFFERS, stage);
+    const tcp = this.#tcp!;
+    const ok = tcp.write(stage.subarray(0, n));
+    LARGE_BUFFERS.lend(stage, tcp); // reused once the target socket has written it
+    if (!ok) this.ws.pause();
   };
 
   /** @internal Created by the proxy in the open-request step. */
@@ -185,8 +190,8 @@ export class ProxySession {
     this.#host.onData?.(this, data, true);
     if (data.length === 0) return;
     // Payloads are views of the chunk read from the client (unmasked in place). Where the
-    // adapter reuses its read buffer (Deno) the target needs its own copy; a fresh chunk
-    // (Bun, Node) is handed over as it is: nothing writes into it again.
+    // adapter reuses its read buffer (Deno) the target needs a copy; a view of a fresh
+    // chunk (Bun, Node) may be kept as it is: nothing writes into it again.
     const ws = this.ws;
     const borrowed = data.buffer === ws._lent && ws._conn._sharedChunks;
     const tcp = this.#tcp;
@@ -194,10 +199,11 @@ export class ProxySession {
       if (this.#tcpState === Tcp.Connecting) this.#pending.push(borrowed ? data.slice() : data);
       return;
     }
-    if (borrowed) return this.#stagePiece(data);
-    // Where corking is free (writev), the pieces of one client read go to the target
-    // as one write; elsewhere each goes at once (gathering them would copy them).
-    if (tcp.gathersWrites === true && !this.#corked) {
+    // Without writev (Deno, Bun) the pieces of one client read are copied into one
+    // pooled buffer and written together: a copy costs less than a system call per frame.
+    if (borrowed || tcp.gathersWrites !== true) return this.#stagePiece(data);
+    // With writev (Node) they go uncopied, in one write at the end of the turn.
+    if (!this.#corked) {
       this.#corked = true;
       tcp.cork();
       queueMicrotask(this.#uncork);
@@ -206,16 +212,21 @@ export class ProxySession {
   }
 
   /**
-   * Copies a borrowed piece behind the others of this turn: the pieces of one
-   * read (several frames, or a frame cut by reads) cost one copy and one write
-   * together. The buffer is sized by the read buffer the pieces come from.
+   * Copies a piece behind the others of this turn: the pieces of one read
+   * (several frames, or a frame cut by reads) cost one copy and one write
+   * together, in a pooled buffer that is reused once the target socket has
+   * written it. The buffer is sized by the read buffer the pieces come from.
    */
   #stagePiece(data: Uint8Array): void {
     const n = data.length;
     const used = this.#staged;
     let stage = this.#stage;
     if (stage === undefined) {
-      stage = this.#stage = new Uint8Array(Math.max(n, Math.min(data.buffer.byteLength, 1 << 20)));
+      // Sized by the read buffer the pieces come from (a pooled 64 KiB one, mostly).
+      stage = this.#stage = takeBuffer(
+        LARGE_BUFFERS,
+        Math.max(n, Math.min(data.buffer.byteLength, 1 << 20)),
+      );
       queueMicrotask(this.#flushStage);
     } else if (used + n > stage.length) {
       const grown = new Uint8Array(Math.max(used + n, stage.length * 2));

@@ -9,6 +9,7 @@
  */
 
 import { writeFrameHeader } from "./frame_encoder.ts";
+import { LARGE_BUFFERS, type LendingPool, takeBuffer } from "../runtime/buffer_pool.ts";
 
 /** Where frames go: a connection, or a hold queue. */
 export interface ChunkOut {
@@ -18,6 +19,8 @@ export interface ChunkOut {
   _reserve?(n: number): number;
   /** Where `_reserve` made room. */
   readonly _stageBuffer?: Uint8Array;
+  /** Writes `buf[0, len)`, lent from `pool` until written. */
+  _writeLent?(pool: LendingPool, buf: Uint8Array, len: number): boolean;
   /** Gives back the last `n` reserved bytes (unused). */
   _unreserve?(n: number): void;
   /** Bytes that may still be queued before the high-water mark. */
@@ -65,9 +68,16 @@ export function writeFrame(
       const buf = out._stageBuffer!;
       writeFrameHeader(buf, at, opcode, n, fin, rsv1);
       const p = at + h;
-      if (n <= 16) for (let i = 0; i < n; i++) buf[p + i] = payload[i]!;
+      if (n <= 16) { for (let i = 0; i < n; i++) buf[p + i] = payload[i]!; }
       else buf.set(payload, p);
       return out.desiredSize! > 0;
+    }
+    if (n > COPY_UP_TO && out._writeLent !== undefined) {
+      // A large borrowed payload: copied into a pooled buffer, reused once written.
+      const buf = takeBuffer(LARGE_BUFFERS, h + n);
+      writeFrameHeader(buf, 0, opcode, n, fin, rsv1);
+      buf.set(payload, h);
+      return out._writeLent(LARGE_BUFFERS, buf, h + n);
     }
     const buf = new Uint8Array(h + n);
     writeFrameHeader(buf, 0, opcode, n, fin, rsv1);
@@ -101,7 +111,14 @@ export function writeData(
   for (let at = 0; at < n; at += max) {
     const last = at + max >= n;
     const first = at === 0;
-    ok = writeFrame(out, first ? opcode : 0, payload.subarray(at, at + max), fin && last, copy, rsv1 && first);
+    ok = writeFrame(
+      out,
+      first ? opcode : 0,
+      payload.subarray(at, at + max),
+      fin && last,
+      copy,
+      rsv1 && first,
+    );
   }
   return ok;
 }
@@ -127,7 +144,9 @@ export function writeDeflated(
  */
 export function bytesOf(data: string | Uint8Array): Uint8Array {
   if (typeof data !== "string") return data;
-  if (data.length <= SCRATCH_CHARS) return scratch.subarray(0, encoder.encodeInto(data, scratch).written);
+  if (data.length <= SCRATCH_CHARS) {
+    return scratch.subarray(0, encoder.encodeInto(data, scratch).written);
+  }
   return encoder.encode(data);
 }
 
@@ -146,7 +165,9 @@ export function writeString(
     const at = out._reserve?.(2 + len * 3) ?? -1;
     if (at >= 0) {
       const buf = out._stageBuffer!;
-      const n = len === 0 ? 0 : encoder.encodeInto(text, buf.subarray(at + 2, at + 2 + len * 3)).written;
+      const n = len === 0
+        ? 0
+        : encoder.encodeInto(text, buf.subarray(at + 2, at + 2 + len * 3)).written;
       buf[at] = (fin ? 0x80 : 0) | opcode;
       buf[at + 1] = n;
       out._unreserve!(len * 3 - n);

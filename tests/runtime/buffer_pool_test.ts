@@ -1,0 +1,51 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { giveBack, LendingPool, takeBuffer } from "../../src/runtime/buffer_pool.ts";
+
+describe("LendingPool", () => {
+  it("hands a buffer out again only once its holder's queue is empty", () => {
+    const pool = new LendingPool(1024, 4);
+    const holder = { writableLength: 5 };
+    const buf = new Uint8Array(1024);
+    pool.lend(buf, holder);
+    assert.equal(pool.take(), undefined);
+    holder.writableLength = 0;
+    assert.equal(pool.take(), buf);
+    assert.equal(pool.take(), undefined, "a buffer leaves the pool when taken");
+  });
+
+  it("takes only buffers of at least the size asked for", () => {
+    const pool = new LendingPool(1024, 4);
+    const small = new Uint8Array(100), big = new Uint8Array(1000);
+    giveBack(pool, small);
+    giveBack(pool, big);
+    assert.equal(pool.take(500), big);
+    assert.equal(pool.take(500), undefined);
+    assert.equal(pool.take(50), small);
+  });
+
+  it("is bounded: larger buffers are not kept, and only the newest loans are remembered", () => {
+    const pool = new LendingPool(1024, 3);
+    giveBack(pool, new Uint8Array(2048));
+    assert.equal(pool.lent, 0);
+    const bufs = [1, 2, 3, 4, 5].map(() => new Uint8Array(1024));
+    for (const b of bufs) giveBack(pool, b);
+    assert.equal(pool.lent, 3);
+    const back = [pool.take(), pool.take(), pool.take()];
+    assert.deepEqual(new Set(back), new Set(bufs.slice(2)));
+    assert.equal(pool.take(), undefined);
+  });
+
+  it("takeBuffer reuses a written buffer or allocates the pool's size (or more than it)", () => {
+    const pool = new LendingPool(4096, 4);
+    const fresh = takeBuffer(pool, 100);
+    assert.equal(fresh.byteLength, 4096);
+    giveBack(pool, fresh);
+    assert.equal(takeBuffer(pool, 4000), fresh);
+    assert.equal(
+      takeBuffer(pool, 10_000).byteLength,
+      10_000,
+      "above the pool's size: exact, unpooled",
+    );
+  });
+});

@@ -17,6 +17,7 @@ import type { NetAddr, Socket, SocketHandlers } from "../net/types.ts";
 import type { WebSocketCloseInfo, WebSocketConnection } from "../ws/ws_connection.ts";
 import { encodeProxyHeader, type ProxyProtocolVersion } from "./proxy_protocol.ts";
 import { formatTarget, type ProxyTarget } from "./target.ts";
+import { sendBorrowed } from "../ws/_ws_out.ts";
 import { giveBack, LARGE_BUFFERS, takeBuffer } from "../runtime/buffer_pool.ts";
 
 /** How a proxied connection ended (reference: Disconnected StatusCode, Description). */
@@ -321,19 +322,11 @@ export class ProxySession {
       }
       return;
     }
-    // Elsewhere the frame is built around one copy of the payload (header and payload in
-    // one chunk, one write): marked as borrowed, which a view of the target's reused read
-    // buffer (Deno) is anyway. A fresh chunk (Bun) then costs one copy instead of a
-    // separate system call (and packet) for the frame header.
-    const lent = ws._lent;
-    ws._lent = chunk.buffer;
-    let ok: boolean;
-    try {
-      ok = ws.send(chunk, false);
-    } finally {
-      ws._lent = lent;
-    }
-    if (!ok) tcp.pause();
+    // Elsewhere (no writev) the frame is built around one copy of the payload, in a pooled
+    // buffer: header and payload in one chunk, one write. On Deno the chunk is a view of the
+    // target's read buffer, which its next read overwrites; on Bun a fresh chunk then costs
+    // one copy instead of a separate system call (and packet) for the frame header.
+    if (!sendBorrowed(ws, chunk, false)) tcp.pause();
   }
 
   #targetEnded(): void {

@@ -50,8 +50,27 @@ function checkRoom(ws: WebSocketConnection, extra: number): void {
  * as they are, since inside its read it gathers, copies or lends them
  * itself; held frames and other connections keep them past the read.
  */
+/** The buffer of the send in progress whose bytes must be copied (see {@linkcode sendBorrowed}). */
+let borrowed: ArrayBufferLike | undefined;
+
+/**
+ * Sends `data` as one message, copying its bytes (into a pooled buffer
+ * for a large frame): for bytes of a buffer that will be written into again
+ * as soon as this returns, such as another socket's reused read buffer (the
+ * proxy relaying what its target sent).
+ */
+export function sendBorrowed(ws: WebSocketConnection, data: Uint8Array, text: boolean): boolean {
+  borrowed = data.buffer;
+  try {
+    return sendMessage(ws, data, text, true);
+  } finally {
+    borrowed = undefined;
+  }
+}
+
 function mustCopy(ws: WebSocketConnection, out: ChunkOut, data: Uint8Array): boolean {
   const buffer = data.buffer;
+  if (buffer === borrowed) return true;
   if (buffer === ws._lent) return out !== ws._conn;
   const other = feeding();
   return other !== undefined && buffer === other._lent;
@@ -91,7 +110,9 @@ export function sendMessage(
       ok = true;
     } else ok = writeDeflated(out, text ? 1 : 2, bytes, max, pmd);
   } else if (typeof data === "string") {
-    ok = text ? writeString(out, 1, data, true, max) : writeData(out, 2, encoder.encode(data), true, max, false);
+    ok = text
+      ? writeString(out, 1, data, true, max)
+      : writeData(out, 2, encoder.encode(data), true, max, false);
   } else {
     ok = writeData(out, text ? 1 : 2, data, true, max, mustCopy(ws, out, data));
   }
@@ -111,7 +132,9 @@ export function sendFragment(
 ): boolean {
   const owner = ws._x?.outOwner;
   if (owner !== undefined && owner !== USER) {
-    throw new TypeError(`Cannot send a fragment on WebSocket ${ws.id}: a stream or file is sending a message`);
+    throw new TypeError(
+      `Cannot send a fragment on WebSocket ${ws.id}: a stream or file is sending a message`,
+    );
   }
   return sendPart(ws, USER, data, last, text, compress);
 }
@@ -140,7 +163,8 @@ export function sendPart(
   if (opcode !== 0) x.outType = opcode;
   const max = ws._host.s.maxFrameSize;
   const pmd = x.pmd;
-  const deflate = pmd !== undefined && (opcode !== 0 ? compress && data.length >= pmd.threshold : pmd.partOpen);
+  const deflate = pmd !== undefined &&
+    (opcode !== 0 ? compress && data.length >= pmd.threshold : pmd.partOpen);
   let ok = deflate
     ? writeData(conn, opcode, pmd.deflatePart(bytesOf(data), last), last, max, false, opcode !== 0)
     : typeof data === "string"
@@ -153,7 +177,9 @@ export function sendPart(
   if (held === undefined) return ok;
   x.held = undefined;
   for (const chunk of held.chunks) {
-    ok = chunk instanceof Uint8Array ? conn.write(chunk) : writeDeflated(conn, chunk.opcode, chunk.data, max, pmd!);
+    ok = chunk instanceof Uint8Array
+      ? conn.write(chunk)
+      : writeDeflated(conn, chunk.opcode, chunk.data, max, pmd!);
   }
   if (ok && held.denied) queueMicrotask(() => ws._drain());
   return ok;
@@ -172,7 +198,9 @@ export function sendPing(
     ? encoder.encode(payload)
     : payload.slice();
   if (bytes.length > 125) {
-    throw new RangeError(`Cannot ping as the payload must be at most 125 bytes: current length is ${bytes.length}`);
+    throw new RangeError(
+      `Cannot ping as the payload must be at most 125 bytes: current length is ${bytes.length}`,
+    );
   }
   ws._conn.write(controlFrame(9, bytes));
   return (ws._ex().pings ??= new PendingPings()).add(bytes, timeout, ws.id);

@@ -28,11 +28,6 @@
  *   --repeat N        runs per server, alternating (default 3; the median is kept)
  *   --runtimes LIST   default deno,bun,node                   --cases LIST  default small,large
  *   --idle-conns N    idle connections (default 10000; 0 skips the idle test)
- *   --settle S        after the reading 2 s after the upgrades, the idle connections are
- *                     held S seconds more (default 60; 0 skips) and RSS is read again: V8
- *                     keeps the young generation it grew during the burst of 10,000
- *                     handshakes until its memory reducer runs (~30-50 s of idleness),
- *                     a one-off cost of the burst, not of each connection; both are printed
  *   --max-other-cpu P the host may be shared: each run waits (60 s at most) until other
  *                     processes use less than P% of a core, and a run during which they
  *                     used more is measured again, twice at most (default 25)
@@ -152,7 +147,6 @@ interface Options {
   runtimes: Runtime[];
   cases: Case[];
   idleConns: number;
-  settle: number;
   maxOtherCpu: number;
   build: boolean;
   validate: boolean;
@@ -168,7 +162,6 @@ function parseOptions(argv: string[]): Options {
     runtimes: ["deno", "bun", "node"],
     cases: ["small", "large"],
     idleConns: 10000,
-    settle: 60,
     maxOtherCpu: 25,
     build: false,
     validate: false,
@@ -181,7 +174,6 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--warmup") o.warmup = numOption(argv[++i], a, 0);
     else if (a === "--repeat") o.repeat = Math.floor(numOption(argv[++i], a, 1));
     else if (a === "--idle-conns") o.idleConns = Math.floor(numOption(argv[++i], a, 0));
-    else if (a === "--settle") o.settle = numOption(argv[++i], a, 0);
     else if (a === "--max-other-cpu") o.maxOtherCpu = numOption(argv[++i], a, 0);
     else if (a === "--runtimes") o.runtimes = listOption(argv[++i], ["deno", "bun", "node"], a);
     else if (a === "--cases") o.cases = listOption(argv[++i], ["small", "large"], a);
@@ -357,19 +349,10 @@ interface IdleRow {
   rssBeforeKiB: number | null;
   rssAfterKiB: number | null;
   kibPerConn: number | null;
-  /** RSS after `--settle` more seconds of idleness, and the KiB per connection then. */
-  rssSettledKiB: number | null;
-  kibSettled: number | null;
   target: number;
   loadgen: Record<string, any> | null;
   skipped: string | null;
   error: string | null;
-}
-
-/** " ok" / " MISSED" for a KiB-per-connection value against its maximum ("" without a value). */
-function verdict(kib: number | null, max: number): string {
-  if (kib === null) return "";
-  return kib <= max ? " ok" : " MISSED";
 }
 
 /** Opens `n` upgraded idle connections, waits until all are up, reads the server's RSS. */
@@ -388,8 +371,6 @@ async function idle(
     rssBeforeKiB: null,
     rssAfterKiB: null,
     kibPerConn: null,
-    rssSettledKiB: null,
-    kibSettled: null,
     target: TARGETS[runtime].idleKiB,
     loadgen: null,
     skipped: side === "ours" && !o.validate ? oursMissing(runtime) : null,
@@ -443,18 +424,11 @@ async function idle(
     row.kibPerConn = row.upgraded! > 0
       ? (row.rssAfterKiB - row.rssBeforeKiB) / row.upgraded!
       : null;
-    process.stderr.write(
-      `${row.upgraded} upgraded (server fds +${held}), ${row.kibPerConn?.toFixed(2)} KiB/conn`,
-    );
-    if (o.settle > 0 && row.upgraded! > 0) {
-      await sleep(o.settle * 1000);
-      row.rssSettledKiB = rssKiB(server.pid);
-      row.kibSettled = (row.rssSettledKiB - row.rssBeforeKiB) / row.upgraded!;
-      process.stderr.write(`, ${row.kibSettled.toFixed(2)} after ${o.settle} s more`);
-    }
-    process.stderr.write("\n");
     lg.child.kill("SIGTERM"); // ends the hold; it closes the connections and reports
     row.loadgen = await lg.result;
+    process.stderr.write(
+      `${row.upgraded} upgraded (server fds +${held}), ${row.kibPerConn?.toFixed(2)} KiB/conn\n`,
+    );
     if (row.upgraded! < n) row.error = `only ${row.upgraded} of ${n} connections were upgraded`;
     else if (row.loadgen.closed_by_server) {
       row.error = `the server closed ${row.loadgen.closed_by_server} idle connections`;
@@ -490,16 +464,10 @@ const LOADGEN_ZLIB = path.join(ROOT, "bench_results", "loadgen_zlib");
 /** Compiles the load generator with its ws-deflate mode (-DLOADGEN_ZLIB -lz). */
 function buildLoadgenZlib(): void {
   const src = path.join(ROOT, "scripts", "loadgen", "loadgen.c");
-  if (
-    fs.existsSync(LOADGEN_ZLIB) && fs.statSync(LOADGEN_ZLIB).mtimeMs >= fs.statSync(src).mtimeMs
-  ) return;
+  if (fs.existsSync(LOADGEN_ZLIB) && fs.statSync(LOADGEN_ZLIB).mtimeMs >= fs.statSync(src).mtimeMs) return;
   fs.mkdirSync(path.dirname(LOADGEN_ZLIB), { recursive: true });
-  const r = spawnSync("gcc", ["-O2", "-Wall", "-DLOADGEN_ZLIB", "-o", LOADGEN_ZLIB, src, "-lz"], {
-    encoding: "utf8",
-  });
-  if (r.status !== 0) {
-    throw new Error(`gcc -DLOADGEN_ZLIB ... -lz failed (zlib1g-dev missing?): ${r.stderr}`);
-  }
+  const r = spawnSync("gcc", ["-O2", "-Wall", "-DLOADGEN_ZLIB", "-o", LOADGEN_ZLIB, src, "-lz"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`gcc -DLOADGEN_ZLIB ... -lz failed (zlib1g-dev missing?): ${r.stderr}`);
 }
 
 /**
@@ -507,26 +475,13 @@ function buildLoadgenZlib(): void {
  * ws-deflate mode, or with `mem` the Deno client of scripts/bench/ws_deflate_load.ts)
  * and returns the client's JSON line.
  */
-async function deflateRun(
-  argv: string[],
-  extra: (pid: number) => string[],
-  timeoutMs: number,
-  mem = false,
-): Promise<Record<string, any>> {
+async function deflateRun(argv: string[], extra: (pid: number) => string[], timeoutMs: number, mem = false): Promise<Record<string, any>> {
   const server = await startServer(argv);
   try {
     const where = ["--host", server.host, "--port", String(server.port), ...extra(server.pid)];
     const r = mem
-      ? spawnSync(DENO, ["run", "-A", "scripts/bench/ws_deflate_load.ts", ...where], {
-        cwd: ROOT,
-        encoding: "utf8",
-        timeout: timeoutMs,
-      })
-      : spawnSync(LOADGEN_ZLIB, ["ws-deflate", ...where], {
-        cwd: ROOT,
-        encoding: "utf8",
-        timeout: timeoutMs,
-      });
+      ? spawnSync(DENO, ["run", "-A", "scripts/bench/ws_deflate_load.ts", ...where], { cwd: ROOT, encoding: "utf8", timeout: timeoutMs })
+      : spawnSync(LOADGEN_ZLIB, ["ws-deflate", ...where], { cwd: ROOT, encoding: "utf8", timeout: timeoutMs });
     const line = (r.stdout ?? "").trim().split("\n").pop() ?? "";
     try {
       return JSON.parse(line);
@@ -558,30 +513,14 @@ async function deflateSection(o: Options): Promise<void> {
         try {
           await waitForQuietHost(o.maxOtherCpu);
           const r = await deflateRun(argv, (pid) => [
-            "--conns",
-            String(DEFLATE_CONNS),
-            "--inflight",
-            String(DEFLATE_INFLIGHT),
-            "--pid",
-            String(pid),
-            "--duration",
-            String(o.duration),
-            "--warmup",
-            String(o.warmup),
-            "--size",
-            "256",
+            "--conns", String(DEFLATE_CONNS), "--inflight", String(DEFLATE_INFLIGHT), "--pid", String(pid),
+            "--duration", String(o.duration), "--warmup", String(o.warmup), "--size", "256",
           ], (o.duration + o.warmup + 30) * 1000);
-          if (r.errors || r.bad_msgs || !r.msgs || !r.compressed) {
-            throw new Error(JSON.stringify(r));
-          }
+          if (r.errors || r.bad_msgs || !r.msgs || !r.compressed) throw new Error(JSON.stringify(r));
           rates[side].push(r.msgs_per_s);
           process.stderr.write(
-            `${fmtRate(r.msgs_per_s)} msgs/s, ${
-              (r.bytes_per_s / r.msgs_per_s).toFixed(0)
-            } B/echo on the wire, ` +
-              `CPU% server ${r.server_cpu_pct.toFixed(0)}, loadgen ${
-                r.loadgen_cpu_pct.toFixed(0)
-              }, ` +
+            `${fmtRate(r.msgs_per_s)} msgs/s, ${(r.bytes_per_s / r.msgs_per_s).toFixed(0)} B/echo on the wire, ` +
+              `CPU% server ${r.server_cpu_pct.toFixed(0)}, loadgen ${r.loadgen_cpu_pct.toFixed(0)}, ` +
               `other ${r.other_cpu_pct.toFixed(0)}\n`,
           );
         } catch (e) {
@@ -592,25 +531,15 @@ async function deflateSection(o: Options): Promise<void> {
     for (const [side, argv] of sides) {
       if (argv === null) continue;
       try {
-        const r = await deflateRun(
-          argv,
-          (pid) => ["--mem-conns", String(DEFLATE_MEM_CONNS), "--pid", String(pid)],
-          120_000,
-          true,
-        );
+        const r = await deflateRun(argv, (pid) => ["--mem-conns", String(DEFLATE_MEM_CONNS), "--pid", String(pid)], 120_000, true);
         if (r.compressedFirst === DEFLATE_MEM_CONNS) mem[side] = r.kibPerConn;
-        process.stderr.write(
-          `  ${runtime} deflate ${side} memory: ${r.kibPerConn?.toFixed(1)} KiB/conn\n`,
-        );
+        process.stderr.write(`  ${runtime} deflate ${side} memory: ${r.kibPerConn?.toFixed(1)} KiB/conn\n`);
       } catch (e) {
-        process.stderr.write(
-          `  ${runtime} deflate ${side} memory FAILED ${(e as Error).message}\n`,
-        );
+        process.stderr.write(`  ${runtime} deflate ${side} memory FAILED ${(e as Error).message}\n`);
       }
     }
     const peer = median(rates.peer), ours = median(rates.ours), shared = median(rates.shared);
-    const range = (xs: number[]) =>
-      xs.length ? `${fmtRate(Math.min(...xs))}-${fmtRate(Math.max(...xs))}` : "-";
+    const range = (xs: number[]) => xs.length ? `${fmtRate(Math.min(...xs))}-${fmtRate(Math.max(...xs))}` : "-";
     out.push([
       runtime,
       DEFLATE_PEER_NAME[runtime],
@@ -739,17 +668,7 @@ async function main(): Promise<number> {
       `\nIdle memory (${o.idleConns} upgraded idle WebSocket connections; RSS of the server process)`,
     );
     console.log(table(
-      [
-        "runtime",
-        "server",
-        "upgraded",
-        "RSS before",
-        "RSS after",
-        "KiB/conn",
-        `RSS after ${o.settle} s idle`,
-        `KiB/conn after ${o.settle} s`,
-        "target (ours, settled)",
-      ],
+      ["runtime", "server", "upgraded", "RSS before", "RSS after", "KiB/conn", "target (ours)"],
       idleRows.map((r) => [
         r.runtime,
         r.side === "peer" ? `peer (${PEER_NAME[r.runtime]})` : o.validate ? "ours(=peer)" : "ours",
@@ -757,10 +676,10 @@ async function main(): Promise<number> {
         r.rssBeforeKiB === null ? "-" : `${(r.rssBeforeKiB / 1024).toFixed(1)} MiB`,
         r.rssAfterKiB === null ? "-" : `${(r.rssAfterKiB / 1024).toFixed(1)} MiB`,
         r.kibPerConn === null ? "-" : r.kibPerConn.toFixed(2),
-        r.rssSettledKiB === null ? "-" : `${(r.rssSettledKiB / 1024).toFixed(1)} MiB`,
-        r.kibSettled === null ? "-" : r.kibSettled.toFixed(2),
         `<= ${r.target}` +
-        verdict(r.side === "ours" ? r.kibSettled ?? r.kibPerConn : null, r.target),
+        (r.side === "ours" && r.kibPerConn !== null
+          ? (r.kibPerConn <= r.target ? " ok" : " MISSED")
+          : ""),
       ]),
     ));
   }

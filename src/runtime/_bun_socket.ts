@@ -88,6 +88,8 @@ export class BunSocket implements Socket {
   #held: Uint8Array[] | undefined;
   // write side: the queue exists only while the kernel refuses bytes
   #queue: ChunkQueue | undefined;
+  /** The one chunk written while corked with nothing queued (no queue made for it). */
+  #one: Uint8Array | undefined;
   #corks = 0;
   // lifetime
   #error: Error | undefined;
@@ -157,7 +159,7 @@ export class BunSocket implements Socket {
 
   /** Bytes queued and not yet taken by the kernel. */
   get writableLength(): number {
-    return this.#queue?.byteLength ?? 0;
+    return (this.#queue?.byteLength ?? 0) + (this.#one?.byteLength ?? 0);
   }
 
   /** Starts event delivery; callable once. */
@@ -208,17 +210,33 @@ export class BunSocket implements Socket {
   write(chunk: Uint8Array): boolean {
     if (this.#has(CLOSED) || this.#has(FIN_REQUESTED)) return false;
     let queue = this.#queue;
-    if ((queue === undefined || queue.isEmpty) && this.#corks === 0 && chunk.byteLength > 0) {
-      const n = this.#raw.write(chunk);
-      if (n === chunk.byteLength) return true;
-      if (n < 0) return false; // closed under us; `close` follows
-      queue ??= this.#queue = new ChunkQueue();
-      queue.push(n === 0 ? chunk : chunk.subarray(n));
+    if ((queue === undefined || queue.isEmpty) && chunk.byteLength > 0) {
+      if (this.#corks === 0) {
+        const n = this.#raw.write(chunk);
+        if (n === chunk.byteLength) return true;
+        if (n < 0) return false; // closed under us; `close` follows
+        queue ??= this.#queue = new ChunkQueue();
+        queue.push(n === 0 ? chunk : chunk.subarray(n));
+      } else if (this.#one === undefined) {
+        // Corked (a read batch): mostly one gathered chunk follows, written by uncork.
+        this.#one = chunk;
+        return chunk.byteLength < WRITE_HIGH_WATER_MARK || this.#needDrain();
+      } else {
+        queue ??= this.#queue = new ChunkQueue();
+        queue.push(this.#one);
+        this.#one = undefined;
+        queue.push(chunk);
+      }
     } else {
       queue ??= this.#queue = new ChunkQueue();
       queue.push(chunk);
     }
     if (queue.byteLength < WRITE_HIGH_WATER_MARK) return true;
+    return this.#needDrain();
+  }
+
+  /** Above the high-water mark: a `drain` will follow. Returns false. */
+  #needDrain(): boolean {
     this.#flags |= NEED_DRAIN;
     return false;
   }
@@ -262,6 +280,7 @@ export class BunSocket implements Socket {
     if (this.#has(CLOSED)) return;
     this.#flags |= ABORTED;
     this.#queue = undefined;
+    this.#one = undefined;
     this.#raw.terminate();
   }
 
@@ -332,6 +351,17 @@ export class BunSocket implements Socket {
   /** Writes queued bytes until the kernel refuses; then drain, FIN. */
   #flush(): void {
     if (this.#has(CLOSED)) return;
+    const one = this.#one;
+    if (one !== undefined) {
+      // Written alone (nothing was queued while it was held).
+      this.#one = undefined;
+      const n = this.#raw.write(one);
+      if (n < 0) return; // closed under us; `close` follows
+      if (n < one.byteLength) {
+        (this.#queue ??= new ChunkQueue()).push(n === 0 ? one : one.subarray(n));
+        return; // Bun calls `drain` when writable again
+      }
+    }
     const queue = this.#queue;
     if (queue !== undefined) {
       while (!queue.isEmpty) {
@@ -369,6 +399,7 @@ export class BunSocket implements Socket {
     this.#error ??= error;
     this.#flags |= ABORTED;
     this.#queue = undefined;
+    this.#one = undefined;
     this.#raw.end();
   }
 
@@ -386,6 +417,7 @@ export class BunSocket implements Socket {
       this.#flags |= END_HELD;
     }
     this.#queue = undefined;
+    this.#one = undefined;
     if (this.#has(STARTED)) this.#finishClose();
   }
 

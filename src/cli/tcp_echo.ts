@@ -65,8 +65,6 @@ const SPEC = {
   ...TLS_SPEC,
 } as const;
 
-const CRLF = new Uint8Array([13, 10]);
-
 /** Runs the subcommand until SIGINT/SIGTERM; resolves with the exit code. */
 export async function tcpEcho(argv: string[]): Promise<number> {
   const { options, positionals } = parseArgs(argv, SPEC);
@@ -80,7 +78,9 @@ export async function tcpEcho(argv: string[]): Promise<number> {
   const idle = options["idle-timeout"];
   const idleSeconds = idle === undefined ? 0 : Number(idle);
   if (!Number.isFinite(idleSeconds) || idleSeconds < 0) {
-    throw new UsageError(`Option --idle-timeout must be a number of seconds >= 0: got "${String(idle)}"`);
+    throw new UsageError(
+      `Option --idle-timeout must be a number of seconds >= 0: got "${String(idle)}"`,
+    );
   }
   const eolText = options.eol === undefined ? undefined : unescape(String(options.eol));
   const recordLength = intOption(options, "record-length", 1, 2 ** 30);
@@ -106,7 +106,8 @@ export async function tcpEcho(argv: string[]): Promise<number> {
     block: options.block as string | undefined,
     onData: starttls ? starttlsEcho(framing, echo) : echo,
     onDrain: (conn) => conn.resume(),
-    onError: (error, conn) => console.error(`error${conn ? ` on ${conn.id}` : ""}: ${error.message}`),
+    onError: (error, conn) =>
+      console.error(`error${conn ? ` on ${conn.id}` : ""}: ${error.message}`),
   };
   const server = await serve(serverOptions);
   console.log(`listening on ${server.addrs.map(formatAddr).join(" ")}`);
@@ -124,8 +125,7 @@ function echoBytes(conn: Connection, bytes: Uint8Array): void {
 
 function echoUnit(conn: Connection, bytes: Uint8Array): void {
   if (!conn.connected) return;
-  conn.write(bytes);
-  if (!conn.write(CRLF)) conn.pause();
+  if (!conn.writeLine(bytes)) conn.pause();
 }
 
 /** Characters up to U+00FF become single bytes (so "\xff" is one byte); others UTF-8. */

@@ -55,6 +55,7 @@ const PUSHING = 512;
 const ENDING = CLOSING | IS_CLOSED;
 
 const encoder = new TextEncoder();
+const CRLF = new Uint8Array([13, 10]);
 
 /**
  * A live TCP connection of a {@linkcode Server}.
@@ -359,6 +360,27 @@ export class Connection {
   /** @internal The gather buffer `_reserve` made room in. */
   get _stageBuffer(): Uint8Array {
     return this.#stageBuf!;
+  }
+
+  /**
+   * Queues `line` followed by CRLF without waiting: the line form of
+   * {@linkcode Connection.write}, with the same result and errors. Inside a
+   * data callback the line and its end are gathered with one call.
+   */
+  writeLine(line: Uint8Array | string): boolean {
+    if (typeof line === "string") return this.write(encoder.encode(line + "\r\n"));
+    const n = line.byteLength;
+    const at = this._reserve(n + 2);
+    if (at < 0) {
+      this.write(line);
+      return this.write(CRLF);
+    }
+    const buf = this.#stageBuf!;
+    if (n <= 16) { for (let i = 0; i < n; i++) buf[at + i] = line[i]!; }
+    else buf.set(line, at);
+    buf[at + n] = 13;
+    buf[at + n + 1] = 10;
+    return this.desiredSize > 0;
   }
 
   /** The socket's read buffer during a batch, when it reuses it (see _connection_stage.ts). */

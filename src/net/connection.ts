@@ -264,6 +264,10 @@ export class Connection {
   get desiredSize(): number {
     return this.#host.writeHighWaterMark - this.#socket.writableLength - this.#stageLength;
   }
+  /** @internal Lets the socket's reads grow past 64 KiB (it carries WebSocket frames). */
+  _largeReads(): void {
+    this.#socket.setLargeReads?.();
+  }
   /**
    * @internal True when the chunks this connection reads are views of a
    * buffer the socket reuses (see `Socket.sharedChunks`): a consumer that

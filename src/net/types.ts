@@ -73,6 +73,12 @@ export interface Socket {
    * costs nothing, even for large chunks.
    */
   readonly gathersWrites?: boolean;
+  /**
+   * Lets reads grow past 64 KiB (to 128 KiB on Deno), for a stream whose
+   * units are a little over a power of two (WebSocket frames). Only sockets
+   * with a reused read buffer have it.
+   */
+  setLargeReads?(): void;
   /** Bytes accepted by `write` and not yet handed to the kernel. */
   readonly writableLength: number;
   /** Starts delivering events. Reading starts unpaused. */

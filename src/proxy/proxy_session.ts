@@ -271,6 +271,7 @@ export class ProxySession {
     this.#tcp = socket;
     this.#tcpState = Tcp.Open;
     socket.setNoDelay(true);
+    socket.setLargeReads?.(); // up to 128 KiB a read: a frame each (pooled buffers)
     let ok = true;
     const version = this.#host.proxyProtocol;
     if (version !== undefined) {

@@ -80,16 +80,22 @@ export class LendingPool {
 const FREE: BufferHolder = { writableLength: 0 };
 
 /**
- * The pool of large write buffers (a WebSocket frame around a 64 KiB
- * payload, a proxy's gathered client data): 64 KiB plus room for a frame
- * header; at most 16 lent (about 1 MiB).
+ * The pool of large write buffers (a WebSocket frame around a payload of up
+ * to 128 KiB, a proxy's gathered client data): buffers of 64 or 128 KiB plus
+ * room for a frame header; at most 16 lent (2 MiB at most).
  */
-export const LARGE_BUFFERS: LendingPool = new LendingPool(65536 + 64, 16);
+export const LARGE_BUFFERS: LendingPool = new LendingPool(131072 + 64, 16);
+
+/** Size of a new buffer for `size` bytes: the pool's half or whole size. */
+function sizeClass(pool: LendingPool, size: number): number {
+  const half = pool.maxSize >>> 1;
+  return size <= half ? half : pool.maxSize;
+}
 
 /** A buffer of at least `size` bytes: a written one from `pool` when it has one, else new. */
 export function takeBuffer(pool: LendingPool, size: number): Uint8Array {
   if (size > pool.maxSize) return new Uint8Array(size);
-  return pool.take(size) ?? new Uint8Array(pool.maxSize);
+  return pool.take(size) ?? new Uint8Array(sizeClass(pool, size));
 }
 
 /** Gives `buf` back to `pool` now (nothing holds it). */

@@ -18,7 +18,7 @@ import {
 import { bodyLength, exchange } from "./_http_exchange.ts";
 import { pickProtocol, WebSocketOpenRequest } from "./open_request.ts";
 import { feedFrames, log } from "./_ws_receive.ts";
-import { contextBudget, DeflateSession, deflateEngine, policyFor } from "./_ws_deflate.ts";
+import { contextBudget, deflateEngine, DeflateSession, policyFor } from "./_ws_deflate.ts";
 import { NotSupportedError } from "../runtime/errors.ts";
 import { formatExtensions } from "./extensions.ts";
 import {
@@ -29,7 +29,10 @@ import {
 import { CLOSING, CONNECTING, OPEN } from "./_ws_state.ts";
 import type { WebSocketConnection } from "./ws_connection.ts";
 
-const UPGRADE_REQUIRED: [string, string][] = [["Upgrade", "websocket"], ["Sec-WebSocket-Version", "13"]];
+const UPGRADE_REQUIRED: [string, string][] = [["Upgrade", "websocket"], [
+  "Sec-WebSocket-Version",
+  "13",
+]];
 
 /** The handshake of one connection, dropped once it is over. */
 export class HandshakeStage {
@@ -67,11 +70,20 @@ export class HandshakeStage {
     }
     if (result === undefined) return;
     const { request, rest } = result;
-    log(this.#ws, () => `${request.method} ${request.target} HTTP/${request.httpVersion} from ${this.#ws.remoteAddr.hostname}`);
+    log(
+      this.#ws,
+      () =>
+        `${request.method} ${request.target} HTTP/${request.httpVersion} from ${this.#ws.remoteAddr.hostname}`,
+    );
     if (request.webSocket !== undefined) return this.#upgrade(request, rest);
     const host = this.#ws._host;
     if (host.onRequest === undefined) {
-      return refuse(this.#ws, 426, UPGRADE_REQUIRED, "This service requires the WebSocket protocol");
+      return refuse(
+        this.#ws,
+        426,
+        UPGRADE_REQUIRED,
+        "This service requires the WebSocket protocol",
+      );
     }
     const length = bodyLength(request, host.s.maxRequestBody);
     if (typeof length !== "number") return refuse(this.#ws, length.status, [], "");
@@ -163,10 +175,14 @@ export function refuse(
 /** Applies the hook's decision: refuse, or open. */
 function accept(ws: WebSocketConnection, req: WebSocketOpenRequest, rest: Uint8Array): void {
   const status = req.status;
-  if (status === 101) return open(ws, req.request, req.protocol, req._headers, rest, req.perMessageDeflate);
+  if (status === 101) {
+    return open(ws, req.request, req.protocol, req._headers, rest, req.perMessageDeflate);
+  }
   if (!Number.isInteger(status) || status < 200 || status > 599) {
     ws._host.report(
-      new RangeError(`Cannot answer the WebSocket request as status must be 101 or 200-599: current value is ${status}`),
+      new RangeError(
+        `Cannot answer the WebSocket request as status must be 101 or 200-599: current value is ${status}`,
+      ),
       ws,
     );
     return refuse(ws, 500, [], "");
@@ -189,9 +205,9 @@ function open(
   try {
     if (protocol !== undefined && !offer.protocols.includes(protocol)) {
       throw new TypeError(
-        `Cannot accept the WebSocket request with protocol ${JSON.stringify(protocol)}: the client offered ${
-          JSON.stringify(offer.protocols)
-        }`,
+        `Cannot accept the WebSocket request with protocol ${
+          JSON.stringify(protocol)
+        }: the client offered ${JSON.stringify(offer.protocols)}`,
       );
     }
     const extensions = negotiate(ws, request, deflate);
@@ -209,6 +225,7 @@ function open(
     return refuse(ws, 500, [], "");
   }
   ws._conn.write(bytes);
+  ws._conn._largeReads(); // a window of 64 KiB of payload is a little more in frames
   ws._state = OPEN;
   ws._hs = undefined;
   if (protocol) ws._ex().protocol = protocol;
@@ -241,7 +258,11 @@ const encoder = new TextEncoder();
  * The usual 101 response (no extra headers) built directly: the key and
  * the protocol were validated with the request (a token the client offered).
  */
-function switchingProtocols(key: string, protocol: string | undefined, extensions: string | undefined): Uint8Array {
+function switchingProtocols(
+  key: string,
+  protocol: string | undefined,
+  extensions: string | undefined,
+): Uint8Array {
   let s = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
     `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n`;
   if (protocol !== undefined) s += `Sec-WebSocket-Protocol: ${protocol}\r\n`;

@@ -36,9 +36,10 @@ describe("LendingPool", () => {
     assert.equal(pool.take(), undefined);
   });
 
-  it("takeBuffer reuses a written buffer or allocates the pool's size (or more than it)", () => {
+  it("takeBuffer reuses a written buffer or allocates half or all of the pool's size (or more than it)", () => {
     const pool = new LendingPool(4096, 4);
-    const fresh = takeBuffer(pool, 100);
+    assert.equal(takeBuffer(pool, 100).byteLength, 2048);
+    const fresh = takeBuffer(pool, 3000);
     assert.equal(fresh.byteLength, 4096);
     giveBack(pool, fresh);
     assert.equal(takeBuffer(pool, 4000), fresh);

@@ -223,7 +223,7 @@ export class ProxySession {
     const used = this.#staged;
     let stage = this.#stage;
     if (stage === undefined) {
-      // Sized by the read buffer the pieces come from (a pooled 64 KiB one, mostly).
+      // Sized by the read buffer the pieces come from (64 or 128 KiB on Deno): pooled.
       stage = this.#stage = takeBuffer(
         LARGE_BUFFERS,
         Math.max(n, Math.min(data.buffer.byteLength, 1 << 20)),

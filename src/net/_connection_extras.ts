@@ -11,6 +11,7 @@ import type { TlsInfo } from "./tls_types.ts";
 import type { PushSource } from "./_push_readable.ts";
 import type { CloseInfo } from "./_connection_types.ts";
 import { codeOf, statusOf } from "./errors.ts";
+import { concat } from "../codec/_carry.ts";
 
 /** Where a connection is with TLS: plaintext, STARTTLS running, done, failed. */
 export type TlsState = "none" | "handshaking" | "secure" | "failed";
@@ -103,12 +104,4 @@ export function closeInfoOf(err: Error | undefined): CloseInfo {
   return err
     ? { code: statusOf(codeOf(err) ?? "ECONNABORTED"), reason: err.message, error: err }
     : { code: 0, reason: "OK" };
-}
-
-/** `a` then `b` in a new buffer. */
-export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

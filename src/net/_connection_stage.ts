@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type BufferHolder, LendingPool } from "../runtime/buffer_pool.ts";
+import { LendingPool } from "../runtime/buffer_pool.ts";
 
 /** Writes up to this size inside a read batch are gathered into one buffer. */
 export const STAGE_MAX = 4096;
@@ -20,7 +20,7 @@ export const STAGE_MAX = 4096;
 const STAGE_MIN = 2048;
 
 /** Gather buffers handed to sockets: up to 16 KiB each, the 32 most recent. */
-const STAGES = new LendingPool(16384, 32);
+export const STAGES: LendingPool = new LendingPool(16384, 32);
 
 /**
  * A gather buffer whose socket has written it, or undefined (then `stage`
@@ -28,11 +28,6 @@ const STAGES = new LendingPool(16384, 32);
  */
 export function reuseStage(): Uint8Array | undefined {
   return STAGES.take();
-}
-
-/** Records that `buf` was handed to `socket`: reusable once the socket's queue is empty. */
-export function lendStage(buf: Uint8Array, socket: BufferHolder): void {
-  STAGES.lend(buf, socket);
 }
 
 /**

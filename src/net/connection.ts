@@ -21,8 +21,9 @@ import type {
   ConnectionStartTlsOptions,
   Consumer,
 } from "./_connection_types.ts";
-import { closeInfoOf, concat, Extras } from "./_connection_extras.ts";
-import { lendStage, reuseStage, room, stage, STAGE_MAX } from "./_connection_stage.ts";
+import { closeInfoOf, Extras } from "./_connection_extras.ts";
+import { concat } from "../codec/_carry.ts";
+import { reuseStage, room, stage, STAGE_MAX, STAGES } from "./_connection_stage.ts";
 import type { LendingPool } from "../runtime/buffer_pool.ts";
 import { tlsAlreadyStarted, tlsNotConfigured, tlsPipelined } from "./_connection_tls.ts";
 import { SocketBridge } from "./_connection_bridge.ts";
@@ -351,9 +352,9 @@ export class Connection {
    * socket: the pool reuses it once the socket has written it.
    */
   _writeLent(pool: LendingPool, buf: Uint8Array, len: number): boolean {
-    const ok = this.write(buf.subarray(0, len));
     const socket = this.#socket;
-    if (!(socket instanceof HandshakingSocket)) pool.lend(buf, socket);
+    const ok = this.write(buf.subarray(0, len));
+    this.#lend(pool, buf, socket);
     return ok;
   }
   /** @internal Gives back the last `n` bytes reserved (not used after all). */
@@ -401,8 +402,12 @@ export class Connection {
     this.#stageLength = 0;
     const socket = this.#socket;
     socket.write(buf.subarray(0, len));
-    // Reusable once that socket has written it; a handshaking socket passes it on instead.
-    if (!(socket instanceof HandshakingSocket)) lendStage(buf, socket);
+    this.#lend(STAGES, buf, socket);
+  }
+
+  /** `buf`, given to `socket`, is reusable once that socket has written it; a handshaking socket passes it on instead. */
+  #lend(pool: LendingPool, buf: Uint8Array, socket: Socket): void {
+    if (!(socket instanceof HandshakingSocket)) pool.lend(buf, socket);
   }
   /** Waits for room, then queues the bytes (reference: Send / SendBytes). */
   async send(data: Uint8Array | string): Promise<void> {

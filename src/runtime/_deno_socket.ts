@@ -17,24 +17,23 @@ import {
   WRITE_HIGH_WATER_MARK,
 } from "./_common.ts";
 import { toSystemError } from "./_errors.ts";
+import { giveBack, LARGE_BUFFERS, takeBuffer } from "./buffer_pool.ts";
 
 /**
- * Merge buffers shared by every Deno socket, each lent to one write at a
- * time: Deno.Conn has no writev, so queued chunks (a WebSocket frame header
- * and its payload) are copied into one write, and a fresh 16-64 KiB buffer per
- * write cost more in GC than the copy itself (16 KiB WS echo: +25-35% msgs/s).
- * Merges under {@linkcode POOLED_MIN} allocate their exact size, so a stalled
- * socket never holds more than four times what it has queued.
+ * Deno.Conn has no writev, so queued chunks (a WebSocket frame header and its
+ * payload) are copied into one write, into a buffer of the shared
+ * {@linkcode LARGE_BUFFERS} pool given back once written: a fresh 16-64 KiB
+ * buffer per write cost more in GC than the copy itself (16 KiB WS echo:
+ * +25-35% msgs/s). Merges under {@linkcode POOLED_MIN} allocate their exact
+ * size, so a stalled socket never holds more than four times what it has queued.
  */
-const POOL: Uint8Array[] = [];
-const POOL_SIZE = 8;
 const POOLED_MIN = MAX_GATHER >>> 2;
 /** The buffer `takeScratch` handed out during the current `peek`. */
 let taken: Uint8Array | undefined;
 
 function takeScratch(size: number): Uint8Array | undefined {
   if (size < POOLED_MIN) return undefined;
-  return taken = POOL.pop() ?? new Uint8Array(MAX_GATHER);
+  return taken = takeBuffer(LARGE_BUFFERS, size);
 }
 
 // Bits of #flags.
@@ -360,7 +359,7 @@ export class DenoSocket implements Socket {
             if (this.#has(DESTROYED)) return;
           }
           queue.consume(bytes.byteLength);
-          if (scratch !== undefined && POOL.length < POOL_SIZE) POOL.push(scratch);
+          if (scratch !== undefined) giveBack(LARGE_BUFFERS, scratch);
           const lent = this.#lent;
           if (lent !== undefined && queue.isEmpty) {
             // Every view of the lent buffer is written: it can be read into again.

@@ -68,12 +68,6 @@ export class LendingPool {
     this.#bufs.push(buf);
     this.#holders.push(holder);
   }
-
-  /** Forgets every loan. */
-  clear(): void {
-    this.#bufs = [];
-    this.#holders = [];
-  }
 }
 
 /** Always free: for a buffer given back at once. */
@@ -81,7 +75,7 @@ const FREE: BufferHolder = { writableLength: 0 };
 
 /**
  * The pool of large write buffers (a WebSocket frame around a payload of up
- * to 128 KiB, a proxy's gathered client data): buffers of 64 or 128 KiB plus
+ * to 128 KiB, a proxy's gathered client data, a Deno socket's merged writes): buffers of 64 or 128 KiB plus
  * room for a frame header; at most 16 lent (2 MiB at most).
  */
 export const LARGE_BUFFERS: LendingPool = new LendingPool(131072 + 64, 16);

@@ -1,7 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { lendStage, reuseStage } from "../../src/net/_connection_stage.ts";
+import { reuseStage, STAGES } from "../../src/net/_connection_stage.ts";
+import type { BufferHolder } from "../../src/runtime/buffer_pool.ts";
+
+const lendStage = (buf: Uint8Array, holder: BufferHolder): void => STAGES.lend(buf, holder);
 import { serve } from "../../src/net/server.ts";
 import type { Connection } from "../../src/net/connection.ts";
 

@@ -15,17 +15,26 @@ export interface BufferHolder {
   readonly writableLength: number;
 }
 
+/** Loans a `take` looks at before giving up (the pool allocates then). */
+const LOOK = 8;
+
 /**
- * A bounded set of buffers lent to holders. Only the `maxLent` most recent
- * loans are remembered (older ones are left to the collector), and only
- * buffers of at most `maxSize` bytes are kept, so the pool never holds more
- * than `maxLent * maxSize` bytes.
+ * A bounded set of buffers lent to holders, oldest loan first (the one most
+ * likely written by now). Only the `maxLent` most recent loans are
+ * remembered (older ones are left to the collector), and only buffers of at
+ * most `maxSize` bytes are kept, so the pool never holds more than
+ * `maxLent * maxSize` bytes.
  */
 export class LendingPool {
   readonly maxSize: number;
   readonly maxLent: number;
-  #bufs: Uint8Array[] = [];
-  #holders: BufferHolder[] = [];
+  // A ring of `maxLent` slots, loans in [#head, #head + #count): the arrays
+  // never resize after the first loans (resizing them per take/lend cost
+  // more than the reuse saved).
+  readonly #bufs: (Uint8Array | undefined)[] = [];
+  readonly #holders: (BufferHolder | undefined)[] = [];
+  #head = 0;
+  #count = 0;
 
   /** A pool of buffers up to `maxSize` bytes, remembering `maxLent` loans. */
   constructor(maxSize: number, maxLent: number) {
@@ -35,38 +44,62 @@ export class LendingPool {
 
   /** Loans remembered now (for tests and statistics). */
   get lent(): number {
-    return this.#holders.length;
+    return this.#count;
   }
 
   /**
    * A lent buffer of at least `size` bytes whose holder has written it, or
-   * undefined (the caller allocates). The buffer leaves the pool.
+   * undefined (the caller allocates). The buffer leaves the pool. Looks at
+   * the oldest loans only: one still held (a stalled socket's) moves to the
+   * back, so it does not stand in front of the others.
    */
   take(size = 0): Uint8Array | undefined {
-    const holders = this.#holders;
     const bufs = this.#bufs;
-    for (let i = 0; i < holders.length; i++) {
-      if (holders[i]!.writableLength !== 0 || bufs[i]!.byteLength < size) continue;
-      const buf = bufs[i]!;
-      const last = holders.length - 1;
-      bufs[i] = bufs[last]!;
-      holders[i] = holders[last]!;
-      bufs.length = last;
-      holders.length = last;
-      return buf;
+    const holders = this.#holders;
+    const cap = this.maxLent;
+    const count = this.#count;
+    const look = count < LOOK ? count : LOOK;
+    let head = this.#head;
+    for (let k = 0; k < look; k++) {
+      const buf = bufs[head]!;
+      const holder = holders[head]!;
+      bufs[head] = undefined;
+      holders[head] = undefined;
+      const next = head + 1 === cap ? 0 : head + 1;
+      if (holder.writableLength === 0 && buf.byteLength >= size) {
+        this.#head = next;
+        this.#count = count - 1;
+        return buf;
+      }
+      let tail = head + count; // the slot after the newest loan
+      if (tail >= cap) tail -= cap;
+      bufs[tail] = buf;
+      holders[tail] = holder;
+      head = next;
     }
+    this.#head = head;
     return undefined;
   }
 
-  /** Records that `buf` was handed to `holder`: reusable once the holder's queue is empty. */
+  /**
+   * Records that `buf` was handed to `holder`: reusable once the holder's
+   * queue is empty. When `maxLent` loans are remembered, the oldest is
+   * forgotten (left to the collector).
+   */
   lend(buf: Uint8Array, holder: BufferHolder): void {
     if (buf.byteLength > this.maxSize) return;
-    if (this.#holders.length >= this.maxLent) {
-      this.#bufs.shift();
-      this.#holders.shift();
+    const cap = this.maxLent;
+    let head = this.#head;
+    let count = this.#count;
+    if (count === cap) {
+      head = this.#head = head + 1 === cap ? 0 : head + 1;
+      count--;
     }
-    this.#bufs.push(buf);
-    this.#holders.push(holder);
+    let tail = head + count;
+    if (tail >= cap) tail -= cap;
+    this.#bufs[tail] = buf;
+    this.#holders[tail] = holder;
+    this.#count = count + 1;
   }
 }
 

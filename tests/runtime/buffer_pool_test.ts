@@ -14,6 +14,23 @@ describe("LendingPool", () => {
     assert.equal(pool.take(), undefined, "a buffer leaves the pool when taken");
   });
 
+  it("moves a loan still held to the back, so held buffers do not hide written ones", () => {
+    const pool = new LendingPool(1024, 64);
+    const stalled = Array.from({ length: 20 }, () => ({ writableLength: 1 }));
+    for (const h of stalled) pool.lend(new Uint8Array(16), h);
+    const free = new Uint8Array(16);
+    pool.lend(free, { writableLength: 0 });
+    // Each take looks at a few loans only; the held ones rotate to the back.
+    let got: Uint8Array | undefined;
+    for (let i = 0; i < 5 && got === undefined; i++) got = pool.take();
+    assert.equal(got, free);
+    assert.equal(pool.lent, 20, "the held loans stay");
+    for (const h of stalled) h.writableLength = 0;
+    let n = 0;
+    while (pool.take() !== undefined) n++;
+    assert.equal(n, 20);
+  });
+
   it("takes only buffers of at least the size asked for", () => {
     const pool = new LendingPool(1024, 4);
     const small = new Uint8Array(100), big = new Uint8Array(1000);

@@ -150,7 +150,7 @@ export class Connection {
   }
   /** True until the connection is closing or closed (sending is possible). */
   get connected(): boolean {
-    return !this.#has(ENDING);
+    return (this.#flags & ENDING) === 0;
   }
   /**
    * What the TLS handshake negotiated (reference: SSLNegotiatedVersion,
@@ -375,6 +375,31 @@ export class Connection {
   writeLine(line: Uint8Array | string): boolean {
     if (typeof line === "string") return this.write(encoder.encode(line + "\r\n"));
     const n = line.byteLength;
+    const staged = this.#stageLength;
+    const buf = this.#stageBuf;
+    const end = staged + n + 2;
+    if (
+      (this.#flags & (BATCHING | ENDING)) === BATCHING && buf !== undefined &&
+      end <= buf.byteLength
+    ) {
+      // Inside a read batch with room in the gather buffer (the common case of an echo).
+      const queued = this.#socket.writableLength + staged;
+      const host = this.#host;
+      if (queued === 0 || queued + n + 2 <= host.maxWriteBuffer) {
+        this._touched = true;
+        this.bytesSent += n + 2;
+        this.#stageLength = end;
+        if (n <= 16) { for (let i = 0; i < n; i++) buf[staged + i] = line[i]!; }
+        else buf.set(line, staged);
+        buf[end - 2] = 13;
+        buf[end - 1] = 10;
+        return host.writeHighWaterMark - queued - n - 2 > 0;
+      }
+    }
+    return this.#writeLineSlow(line, n);
+  }
+
+  #writeLineSlow(line: Uint8Array, n: number): boolean {
     const at = this._reserve(n + 2);
     if (at < 0) {
       this.write(line);

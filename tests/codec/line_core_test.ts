@@ -170,6 +170,30 @@ describe("LineCore", () => {
     );
   });
 
+  it("LineCore cuts long chunks at any alignment like the reference (the word-at-a-time scan)", () => {
+    // Bytes around the scan's "below 14" test: line ends, other low bytes,
+    // 14 itself, and high bytes whose low bits look like CR/LF.
+    const alphabet = [0x61, 0x0a, 0x0d, 0x00, 0x09, 0x0c, 0x0e, 0x8a, 0x8d, 0xff];
+    fc.assert(
+      fc.property(
+        arbInput(alphabet, 3000),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 256, max: 1200 }),
+        fc.constantFrom(256, 300),
+        (input, offset, size, maxLength) => {
+          const backing = new Uint8Array(offset + input.length + 8).fill(0x0a);
+          backing.set(input, offset);
+          const placed = backing.subarray(offset, offset + input.length);
+          assert.deepEqual(
+            runCore(new LineCore({ maxLength }), every(placed, size)),
+            refLines(input, maxLength),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("LineCore handles binary garbage like the reference", () => {
     fc.assert(
       fc.property(

@@ -25,7 +25,12 @@ export function localBin(name: string): string {
 }
 export const DENO = localBin("deno");
 export const BUN = localBin("bun");
-export const NODE = "node";
+/**
+ * The Node binary the benches run: `node` on PATH, or the one named by the
+ * environment variable BENCH_NODE (for example a current LTS installed with
+ * `npm i node@24` when the host's Node is older). Its version is printed.
+ */
+export const NODE = Deno.env.get("BENCH_NODE") || "node";
 /** Builds the npm package (node runs `npm/esm/cli.js`). */
 export const BUILD_NPM = [DENO, "run", "-A", "scripts/build_npm.ts", "--no-test"];
 

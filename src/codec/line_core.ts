@@ -8,9 +8,7 @@
 import { Carry } from "./_carry.ts";
 import { checkMaxLength } from "./_options.ts";
 import type { FramingCore, SegmentSink } from "./types.ts";
-
-const LF = 10;
-const CR = 13;
+import { CR, LF, lineScan, scanBytes, scanWords, WORDS_MIN, wordsOf } from "./_scan.ts";
 
 /** Options of {@linkcode LineCore} and {@linkcode LineStream}. */
 export interface LineCoreOptions {
@@ -38,7 +36,8 @@ export interface LineCoreOptions {
  * Lines inside one chunk are emitted as views of it; only a line that spans
  * chunks is copied. The core carries at most `maxLength` bytes. Line ends
  * are found by a loop over the bytes, four at a time in chunks of 256 bytes
- * or more; each byte is scanned a bounded number of times.
+ * or more, or by `indexOf` where that is faster (Bun); each byte is scanned
+ * a bounded number of times.
  *
  * @example Lines with mixed endings and a CRLF split across chunks
  * ```ts
@@ -115,12 +114,29 @@ export class LineCore implements FramingCore {
       if (chunk[0] === LF) s = 1;
     }
     let from = s < 0 ? 0 : s; // where the next line end is searched
-    const words = n >= WORDS_MIN ? wordsOf(chunk) : undefined;
+    const byIndexOf = lineScan.byIndexOf;
+    const words = !byIndexOf && n >= WORDS_MIN ? wordsOf(chunk) : undefined;
+    let lf = -1; // next LF at or after `from`, n if none (byIndexOf only)
+    let cr = -1; // next CR at or after `from`, n if none (byIndexOf only)
     for (;;) {
       const limit = n < s + max + 1 ? n : s + max + 1; // a line end must come before
-      const end = words === undefined
-        ? scanBytes(chunk, from, limit)
-        : scanWords(chunk, words, from, limit);
+      let end: number;
+      if (byIndexOf) {
+        // Each position is kept until passed, so no byte is searched twice.
+        if (lf < from) {
+          lf = chunk.indexOf(LF, from);
+          if (lf < 0) lf = n;
+        }
+        if (cr < from) {
+          cr = chunk.indexOf(CR, from);
+          if (cr < 0) cr = n;
+        }
+        end = lf < cr ? lf : cr; // past limit: treated as limit below
+      } else {
+        end = words === undefined
+          ? scanBytes(chunk, from, limit)
+          : scanWords(chunk, words, from, limit);
+      }
       if (end < limit) {
         let next = end + 1;
         if (chunk[end] === CR) {
@@ -139,67 +155,5 @@ export class LineCore implements FramingCore {
       if (carry.halted) return carry.halt(chunk, s);
     }
     carry.keep(chunk, s, max);
-  }
-}
-
-/**
- * Chunks this long are scanned four bytes at a time through an `Int32Array`
- * view (making the view costs about what scanning ~150 bytes one by one does).
- */
-const WORDS_MIN = 256;
-
-/** An `Int32Array` over the aligned words that hold `chunk`: word k is chunk[4k - chunk.byteOffset % 4, +4). */
-function wordsOf(chunk: Uint8Array): Int32Array {
-  const off = chunk.byteOffset;
-  const head = off & 3;
-  return new Int32Array(chunk.buffer, off - head, (head + chunk.length) >>> 2);
-}
-
-/** Index of the first CR or LF in `chunk[from, limit)`, or `limit`. */
-function scanBytes(chunk: Uint8Array, from: number, limit: number): number {
-  let i = from;
-  while (i < limit) {
-    const b = chunk[i]!;
-    if (b <= CR && (b === LF || b === CR)) return i;
-    i++;
-  }
-  return limit;
-}
-
-/**
- * {@linkcode scanBytes} a word at a time: a word with no byte below 14 holds
- * no line end (the test is exact: a borrow only starts at a byte below 14),
- * so only the bytes of words that fail it (and the unaligned ends) are
- * looked at one by one. V8: 64-byte lines cut 2x faster than by bytes or
- * `indexOf`.
- */
-function scanWords(chunk: Uint8Array, words: Int32Array, from: number, limit: number): number {
-  const head = chunk.byteOffset & 3;
-  let i = from;
-  // Bytes up to the first word boundary.
-  while (i < limit && ((i + head) & 3) !== 0) {
-    const b = chunk[i]!;
-    if (b <= CR && (b === LF || b === CR)) return i;
-    i++;
-  }
-  if (i >= limit) return limit;
-  let k = (i + head) >>> 2; // i is at a word boundary
-  const kEnd = (limit + head) >>> 2; // words that end at or before limit
-  for (;;) {
-    while (k < kEnd) {
-      const w = words[k]!;
-      if (((w - 0x0e0e0e0e) & ~w & 0x80808080) !== 0) break;
-      k++;
-    }
-    // A word with a byte below 14, or the bytes after the last whole word.
-    i = (k << 2) - head;
-    const stop = k < kEnd ? i + 4 : limit;
-    while (i < stop) {
-      const b = chunk[i]!;
-      if (b <= CR && (b === LF || b === CR)) return i;
-      i++;
-    }
-    if (k >= kEnd) return limit;
-    k++;
   }
 }

@@ -11,7 +11,9 @@
  * - `terminate()` sends RST (`canReset` is true); `shutdown()` sends FIN;
  * - after our `shutdown()`, the peer's FIN is reported only by `close`, so a
  *   clean `close` after our FIN is delivered as `end` then `close`;
- * - the listen backlog is fixed at 512: `backlog` is ignored.
+ * - the listen backlog is fixed at 512: `backlog` is ignored;
+ * - `Uint8Array.prototype.indexOf` runs as memchr, so loading this adapter
+ *   switches `LineCore` to finding line ends with it.
  *
  * @module
  */
@@ -35,6 +37,9 @@ import { netAddr, resolveConnectOptions, resolveListenOptions } from "./_common.
 import { connectError, formatAddress, listenError, systemError } from "./_errors.ts";
 
 import { type BunHandlers, type BunRawSocket, BunSocket } from "./_bun_socket.ts";
+import { lineScan } from "../codec/_scan.ts";
+
+lineScan.byIndexOf = true;
 
 export { BunSocket };
 

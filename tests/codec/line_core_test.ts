@@ -13,15 +13,32 @@ import {
   split,
 } from "./_chunkings.ts";
 import { refLines } from "./_reference.ts";
+import { lineScan } from "../../src/codec/_scan.ts";
+
+/** Runs `body` with LineCore finding line ends by `indexOf` (Bun's choice) or by its loops. */
+function withScan(byIndexOf: boolean, body: () => void): void {
+  const before = lineScan.byIndexOf;
+  lineScan.byIndexOf = byIndexOf;
+  try {
+    body();
+  } finally {
+    lineScan.byIndexOf = before;
+  }
+}
 
 const X = (n: number) => "x".repeat(n);
 
 function check(input: string, expected: Out[], maxLength = 256): void {
   const data = bytes(input);
   assert.deepEqual(refLines(data, maxLength), expected, "reference");
-  forEveryChunking(data, (chunks, label) => {
-    assert.deepEqual(runCore(new LineCore({ maxLength }), chunks), expected, label);
-  });
+  for (const byIndexOf of [false, true]) {
+    withScan(byIndexOf, () => {
+      forEveryChunking(data, (chunks, label) => {
+        const got = runCore(new LineCore({ maxLength }), chunks);
+        assert.deepEqual(got, expected, `${label}${byIndexOf ? " (indexOf scan)" : ""}`);
+      });
+    });
+  }
 }
 
 describe("LineCore", () => {
@@ -84,29 +101,37 @@ describe("LineCore", () => {
   });
 
   it("LineCore runs in linear time on a 10 MB line", () => {
-    const input = new Uint8Array(10 * 1024 * 1024).fill(0x61);
-    for (const chunks of [[input], every(input, 65536), every(input, 7)]) {
-      const core = new LineCore({ maxLength: 2048 });
-      let total = 0;
-      const start = performance.now();
-      for (const c of chunks) core.push(c, (b) => total += b.length);
-      core.flush((b) => total += b.length);
-      const ms = performance.now() - start;
-      assert.equal(total, input.length);
-      assert.ok(ms < 1500, `took ${ms.toFixed(0)} ms`);
+    for (const byIndexOf of [false, true]) {
+      withScan(byIndexOf, () => {
+        const input = new Uint8Array(10 * 1024 * 1024).fill(0x61);
+        for (const chunks of [[input], every(input, 65536), every(input, 7)]) {
+          const core = new LineCore({ maxLength: 2048 });
+          let total = 0;
+          const start = performance.now();
+          for (const c of chunks) core.push(c, (b) => total += b.length);
+          core.flush((b) => total += b.length);
+          const ms = performance.now() - start;
+          assert.equal(total, input.length);
+          assert.ok(ms < 1500, `took ${ms.toFixed(0)} ms`);
+        }
+      });
     }
   });
 
   it("LineCore runs in linear time when only one kind of line end occurs", () => {
-    // A cached position for the absent byte avoids rescanning the chunk.
-    const input = bytes("ab\n".repeat(1_000_000));
-    const core = new LineCore();
-    let lines = 0;
-    const start = performance.now();
-    core.push(input, () => lines++);
-    const ms = performance.now() - start;
-    assert.equal(lines, 1_000_000);
-    assert.ok(ms < 1500, `took ${ms.toFixed(0)} ms`);
+    for (const byIndexOf of [false, true]) {
+      withScan(byIndexOf, () => {
+        // A cached position for the absent byte avoids rescanning the chunk.
+        const input = bytes("ab\n".repeat(1_000_000));
+        const core = new LineCore();
+        let lines = 0;
+        const start = performance.now();
+        core.push(input, () => lines++);
+        const ms = performance.now() - start;
+        assert.equal(lines, 1_000_000);
+        assert.ok(ms < 1500, `took ${ms.toFixed(0)} ms`);
+      });
+    }
   });
 
   it("LineCore emits views of the chunk when a line lies in it", () => {
@@ -152,61 +177,74 @@ describe("LineCore", () => {
     assert.equal(new LineCore().maxLength, 2048);
   });
 
-  it("LineCore gives the reference output for any input and any chunking", () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom(256, 257, 1000),
-        arbInput([0x61, 0x0d, 0x0a, 0], 1500).chain((input) =>
-          fc.tuple(fc.constant(input), arbCuts(input.length))
-        ),
-        (maxLength, [input, cuts]) => {
-          const core = new LineCore({ maxLength });
-          const expected = refLines(input, maxLength);
-          assert.deepEqual(runCore(core, split(input, cuts)), expected);
-          assert.deepEqual(runCore(core, every(input, 1)), expected);
-        },
-      ),
-      { numRuns: 300 },
-    );
-  });
-
-  it("LineCore cuts long chunks at any alignment like the reference (the word-at-a-time scan)", () => {
-    // Bytes around the scan's "below 14" test: line ends, other low bytes,
-    // 14 itself, and high bytes whose low bits look like CR/LF.
-    const alphabet = [0x61, 0x0a, 0x0d, 0x00, 0x09, 0x0c, 0x0e, 0x8a, 0x8d, 0xff];
-    fc.assert(
-      fc.property(
-        arbInput(alphabet, 3000),
-        fc.integer({ min: 0, max: 7 }),
-        fc.integer({ min: 256, max: 1200 }),
-        fc.constantFrom(256, 300),
-        (input, offset, size, maxLength) => {
-          const backing = new Uint8Array(offset + input.length + 8).fill(0x0a);
-          backing.set(input, offset);
-          const placed = backing.subarray(offset, offset + input.length);
-          assert.deepEqual(
-            runCore(new LineCore({ maxLength }), every(placed, size)),
-            refLines(input, maxLength),
+  for (const byIndexOf of [false, true]) {
+    const how = byIndexOf ? " (indexOf scan)" : " (loop scan)";
+    it(
+      "LineCore gives the reference output for any input and any chunking" + how,
+      () =>
+        withScan(byIndexOf, () => {
+          fc.assert(
+            fc.property(
+              fc.constantFrom(256, 257, 1000),
+              arbInput([0x61, 0x0d, 0x0a, 0], 1500).chain((input) =>
+                fc.tuple(fc.constant(input), arbCuts(input.length))
+              ),
+              (maxLength, [input, cuts]) => {
+                const core = new LineCore({ maxLength });
+                const expected = refLines(input, maxLength);
+                assert.deepEqual(runCore(core, split(input, cuts)), expected);
+                assert.deepEqual(runCore(core, every(input, 1)), expected);
+              },
+            ),
+            { numRuns: 300 },
           );
-        },
-      ),
-      { numRuns: 300 },
+        }),
     );
-  });
 
-  it("LineCore handles binary garbage like the reference", () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ maxLength: 3000 }),
-        fc.integer({ min: 1, max: 300 }),
-        (input, size) => {
-          assert.deepEqual(
-            runCore(new LineCore({ maxLength: 256 }), every(input, size)),
-            refLines(input, 256),
+    it(
+      "LineCore cuts long chunks at any alignment like the reference (the word-at-a-time scan)" +
+        how,
+      () =>
+        withScan(byIndexOf, () => {
+          // Bytes around the scan's "below 14" test: line ends, other low bytes,
+          // 14 itself, and high bytes whose low bits look like CR/LF.
+          const alphabet = [0x61, 0x0a, 0x0d, 0x00, 0x09, 0x0c, 0x0e, 0x8a, 0x8d, 0xff];
+          fc.assert(
+            fc.property(
+              arbInput(alphabet, 3000),
+              fc.integer({ min: 0, max: 7 }),
+              fc.integer({ min: 256, max: 1200 }),
+              fc.constantFrom(256, 300),
+              (input, offset, size, maxLength) => {
+                const backing = new Uint8Array(offset + input.length + 8).fill(0x0a);
+                backing.set(input, offset);
+                const placed = backing.subarray(offset, offset + input.length);
+                assert.deepEqual(
+                  runCore(new LineCore({ maxLength }), every(placed, size)),
+                  refLines(input, maxLength),
+                );
+              },
+            ),
+            { numRuns: 300 },
           );
-        },
-      ),
-      { numRuns: 200 },
+        }),
     );
-  });
+
+    it("LineCore handles binary garbage like the reference" + how, () =>
+      withScan(byIndexOf, () => {
+        fc.assert(
+          fc.property(
+            fc.uint8Array({ maxLength: 3000 }),
+            fc.integer({ min: 1, max: 300 }),
+            (input, size) => {
+              assert.deepEqual(
+                runCore(new LineCore({ maxLength: 256 }), every(input, size)),
+                refLines(input, 256),
+              );
+            },
+          ),
+          { numRuns: 200 },
+        );
+      }));
+  }
 });

@@ -83,8 +83,9 @@ export class LendingPool {
 
   /**
    * Records that `buf` was handed to `holder`: reusable once the holder's
-   * queue is empty. When `maxLent` loans are remembered, the oldest is
-   * forgotten (left to the collector).
+   * queue is empty. When `maxLent` loans are remembered, the one at the
+   * front is forgotten (left to the collector): the oldest, or a held one
+   * that `take` moved to the back and that came round again.
    */
   lend(buf: Uint8Array, holder: BufferHolder): void {
     if (buf.byteLength > this.maxSize) return;

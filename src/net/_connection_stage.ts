@@ -57,9 +57,14 @@ export function stage(
   n: number,
 ): Uint8Array {
   buf = room(buf, len, n);
+  put(buf, len, chunk, n);
+  return buf;
+}
+
+/** Copies the `n` bytes of `chunk` into `buf` at `at`. */
+export function put(buf: Uint8Array, at: number, chunk: Uint8Array, n: number): void {
   if (n <= 16) {
     // A line end or a short reply: a loop beats set() at this size.
-    for (let i = 0; i < n; i++) buf[len + i] = chunk[i];
-  } else buf.set(chunk, len);
-  return buf;
+    for (let i = 0; i < n; i++) buf[at + i] = chunk[i]!;
+  } else buf.set(chunk, at);
 }

@@ -23,7 +23,7 @@ import type {
 } from "./_connection_types.ts";
 import { closeInfoOf, Extras } from "./_connection_extras.ts";
 import { concat } from "../codec/_carry.ts";
-import { reuseStage, room, stage, STAGE_MAX, STAGES } from "./_connection_stage.ts";
+import { put, reuseStage, room, stage, STAGE_MAX, STAGES } from "./_connection_stage.ts";
 import type { LendingPool } from "../runtime/buffer_pool.ts";
 import { tlsAlreadyStarted, tlsNotConfigured, tlsPipelined } from "./_connection_tls.ts";
 import { SocketBridge } from "./_connection_bridge.ts";
@@ -389,8 +389,7 @@ export class Connection {
         this._touched = true;
         this.bytesSent += n + 2;
         this.#stageLength = end;
-        if (n <= 16) { for (let i = 0; i < n; i++) buf[staged + i] = line[i]!; }
-        else buf.set(line, staged);
+        put(buf, staged, line, n);
         buf[end - 2] = 13;
         buf[end - 1] = 10;
         return host.writeHighWaterMark - queued - n - 2 > 0;
@@ -406,8 +405,7 @@ export class Connection {
       return this.write(CRLF);
     }
     const buf = this.#stageBuf!;
-    if (n <= 16) { for (let i = 0; i < n; i++) buf[at + i] = line[i]!; }
-    else buf.set(line, at);
+    put(buf, at, line, n);
     buf[at + n] = 13;
     buf[at + n + 1] = 10;
     return this.desiredSize > 0;

@@ -9,6 +9,7 @@
  */
 
 import { writeFrameHeader } from "./frame_encoder.ts";
+import { put } from "../net/_connection_stage.ts";
 import { LARGE_BUFFERS, type LendingPool, takeBuffer } from "../runtime/buffer_pool.ts";
 
 /** Where frames go: a connection, or a hold queue. */
@@ -67,9 +68,7 @@ export function writeFrame(
     if (at >= 0) {
       const buf = out._stageBuffer!;
       writeFrameHeader(buf, at, opcode, n, fin, rsv1);
-      const p = at + h;
-      if (n <= 16) { for (let i = 0; i < n; i++) buf[p + i] = payload[i]!; }
-      else buf.set(payload, p);
+      put(buf, at + h, payload, n);
       return out.desiredSize! > 0;
     }
     if (n > COPY_UP_TO && out._writeLent !== undefined) {

@@ -44,12 +44,6 @@ function checkRoom(ws: WebSocketConnection, extra: number): void {
   }
 }
 
-/**
- * Whether `data` must be copied before `out` keeps it: bytes of a read
- * buffer that is being decoded (see `_lent`) may go to that same connection
- * as they are, since inside its read it gathers, copies or lends them
- * itself; held frames and other connections keep them past the read.
- */
 /** The buffer of the send in progress whose bytes must be copied (see {@linkcode sendBorrowed}). */
 let borrowed: ArrayBufferLike | undefined;
 
@@ -68,6 +62,13 @@ export function sendBorrowed(ws: WebSocketConnection, data: Uint8Array, text: bo
   }
 }
 
+/**
+ * Whether `data` must be copied before `out` keeps it: bytes of a read
+ * buffer that is being decoded (see `_lent`) may go to that same connection
+ * as they are, since inside its read it gathers, copies or lends them
+ * itself; held frames and other connections keep them past the read; and
+ * bytes given to {@linkcode sendBorrowed} always.
+ */
 function mustCopy(ws: WebSocketConnection, out: ChunkOut, data: Uint8Array): boolean {
   const buffer = data.buffer;
   if (buffer === borrowed) return true;

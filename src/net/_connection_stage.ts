@@ -12,7 +12,8 @@
  * @module
  */
 
-import { LendingPool } from "../runtime/buffer_pool.ts";
+import { LARGE_BUFFERS, LendingPool, takeBuffer } from "../runtime/buffer_pool.ts";
+import type { Socket } from "./types.ts";
 
 /** Writes up to this size inside a read batch are gathered into one buffer. */
 export const STAGE_MAX = 4096;
@@ -67,4 +68,19 @@ export function put(buf: Uint8Array, at: number, chunk: Uint8Array, n: number): 
     // A line end or a short reply: a loop beats set() at this size.
     for (let i = 0; i < n; i++) buf[at + i] = chunk[i]!;
   } else buf.set(chunk, at);
+}
+
+/**
+ * Writes a copy of `chunk`, bytes of the socket's reused read buffer that
+ * the socket must not keep: in a pooled large buffer, lent to the socket and
+ * reused once written (a fresh copy per read of up to 64 KiB costs an
+ * allocation, and at 128 KiB glibc's mmap and page faults).
+ */
+export function writeCopy(socket: Socket, chunk: Uint8Array): boolean {
+  const n = chunk.byteLength;
+  const buf = takeBuffer(LARGE_BUFFERS, n);
+  buf.set(chunk);
+  const ok = socket.write(n === buf.byteLength ? buf : buf.subarray(0, n));
+  LARGE_BUFFERS.lend(buf, socket);
+  return ok;
 }

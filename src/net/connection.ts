@@ -23,7 +23,7 @@ import type {
 } from "./_connection_types.ts";
 import { closeInfoOf, Extras } from "./_connection_extras.ts";
 import { concat } from "../codec/_carry.ts";
-import { put, reuseStage, room, stage, STAGE_MAX, STAGES } from "./_connection_stage.ts";
+import { put, reuseStage, room, stage, STAGE_MAX, STAGES, writeCopy } from "./_connection_stage.ts";
 import type { LendingPool } from "../runtime/buffer_pool.ts";
 import { tlsAlreadyStarted, tlsNotConfigured, tlsPipelined } from "./_connection_tls.ts";
 import { SocketBridge } from "./_connection_bridge.ts";
@@ -320,7 +320,7 @@ export class Connection {
       }
       this.#flushStage();
       if (this.#readBuffer !== undefined && chunk.buffer === this.#readBuffer) {
-        chunk = chunk.slice();
+        return writeCopy(this.#socket, chunk);
       }
     }
     return this.#socket.write(chunk);

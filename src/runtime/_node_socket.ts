@@ -49,9 +49,44 @@ export interface NodeSocketOptions {
   localAddr?: NetAddr;
   /** Whether `abort()` sends RST. @default whether `raw.resetAndDestroy` exists */
   canReset?: boolean;
+  /**
+   * True when `raw` was created with {@linkcode SHARED_READS} as its `onread`
+   * option: data then arrives in the shared buffer, not as `data` events.
+   */
+  sharedReads?: boolean;
 }
 
+/**
+ * The read buffer of every socket created with {@linkcode SHARED_READS}:
+ * Node reads into it and calls back at once, so one buffer serves them all
+ * (no buffer allocated per read). 64 KiB, Node's own read size.
+ */
+const SHARED_READ_BUFFER = new Uint8Array(65536);
+/**
+ * The shared read buffer of sockets given `setLargeReads` (WebSocket frames):
+ * a client's window of four 16 KiB messages (65,568 bytes with their headers)
+ * in one read, not two (the second of 32 bytes, forwarded alone).
+ */
+const LARGE_SHARED_READ_BUFFER = new Uint8Array(131072);
+/** Whether the socket just read asked for large reads (see `_sharedReadBuffer`). */
+let largeNext = false;
+
 const OWNER = Symbol("netstreams.NodeSocket");
+
+/**
+ * With `onread`, Node's `pause()` and `resume()` stop and start the reads
+ * themselves; but `net.Socket`'s `read()` and `_read()` start them too, and
+ * the tick after every `resume()` calls `read(0)`, so a `pause()` made in
+ * between did not hold (backpressure lost). Nothing is ever pushed to the
+ * Readable of such a socket: this instance gets the plain `Duplex` `read`
+ * and a `_read` that does nothing.
+ */
+function unhookReadStart(raw: NodeRawSocket): void {
+  const socket = raw as unknown as { read(n?: number): unknown; _read(): void };
+  const duplex = Object.getPrototypeOf(Object.getPrototypeOf(raw)) as { read?: unknown };
+  if (typeof duplex.read === "function") socket.read = duplex.read as (n?: number) => unknown;
+  socket._read = () => {};
+}
 
 function ownerOf(raw: NodeRawSocket): NodeSocket {
   return (raw as unknown as Record<symbol, NodeSocket>)[OWNER]!;
@@ -64,9 +99,9 @@ function ownerOf(raw: NodeRawSocket): NodeSocket {
  * functions, not closures per socket.
  */
 export class NodeSocket implements Socket {
-  /** Node hands out a new buffer per read. */
+  /** True when reads go to the shared buffer (`sharedReads`); else Node hands out a new buffer per read. */
   get sharedChunks(): boolean {
-    return false;
+    return this.#sharedReads;
   }
   /** `uncork` hands the gathered chunks to libuv as one vectored write, uncopied. */
   get gathersWrites(): boolean {
@@ -75,6 +110,18 @@ export class NodeSocket implements Socket {
   /** True where `resetAndDestroy` exists (Node 16.17+, Deno, Bun). */
   readonly canReset: boolean;
   #raw: NodeRawSocket;
+  #sharedReads: boolean;
+  #largeReads = false;
+  /**
+   * Reads of up to 128 KiB instead of 64 KiB: only with `sharedReads` (Node's
+   * own reads are 64 KiB, in fresh buffers).
+   */
+  readonly setLargeReads: (() => void) | undefined;
+  static readonly #setLargeReads = function (this: NodeSocket): void {
+    this.#largeReads = true;
+  };
+  /** Bytes read before `start` (sharedReads only), delivered by it. */
+  #early: Uint8Array[] | undefined;
   #handlers: SocketHandlers = NOOP_HANDLERS;
   #started = false;
   #paused = false;
@@ -97,6 +144,9 @@ export class NodeSocket implements Socket {
   constructor(raw: NodeRawSocket, options: NodeSocketOptions = {}) {
     this.#raw = raw;
     this.canReset = options.canReset ?? typeof raw.resetAndDestroy === "function";
+    this.#sharedReads = options.sharedReads === true;
+    this.setLargeReads = this.#sharedReads ? NodeSocket.#setLargeReads : undefined;
+    if (this.#sharedReads) unhookReadStart(raw);
     (raw as unknown as Record<symbol, NodeSocket>)[OWNER] = this;
     raw.on("error", NodeSocket.#onError);
     raw.on("close", NodeSocket.#onClose);
@@ -153,7 +203,14 @@ export class NodeSocket implements Socket {
       return;
     }
     const raw = this.#raw;
-    raw.on("data", NodeSocket.#onData);
+    if (!this.#sharedReads) raw.on("data", NodeSocket.#onData);
+    else if (this.#early !== undefined) {
+      const early = this.#early;
+      this.#early = undefined;
+      queueMicrotask(() => {
+        for (const chunk of early) NodeSocket.#onData.call(raw, chunk);
+      });
+    }
     raw.on("end", NodeSocket.#onEnd);
     raw.on("drain", NodeSocket.#onDrain);
     // Sockets accepted with pauseOnConnect start reading only on resume().
@@ -259,6 +316,33 @@ export class NodeSocket implements Socket {
 
   static #discard(): void {}
 
+  /**
+   * `onread.buffer` of {@linkcode SHARED_READS}: the buffer of the next read.
+   * Node asks once when the socket is made, then right after every read
+   * callback (without `this`): the callback leaves the answer in `largeNext`.
+   */
+  static _sharedReadBuffer(): Uint8Array {
+    return largeNext ? LARGE_SHARED_READ_BUFFER : SHARED_READ_BUFFER;
+  }
+
+  /** `onread.callback` of {@linkcode SHARED_READS}: `this` is the `net.Socket`. */
+  static _onSharedRead(this: NodeRawSocket, n: number, buffer: Uint8Array): boolean {
+    const socket = ownerOf(this);
+    if (socket === undefined || socket.#closed) return false;
+    largeNext = socket.#largeReads;
+    if (socket.#closing) return true;
+    if (!socket.#started) {
+      // Not expected (the socket is created paused), but never lose bytes: keep a copy.
+      (socket.#early ??= []).push(buffer.slice(0, n));
+      return false;
+    }
+    const chunk = buffer.subarray(0, n);
+    const error = callSafely(() => socket.#handlers.data(chunk));
+    if (error !== undefined) socket.#fail(error);
+    largeNext = socket.#largeReads; // set by the data handler, maybe (a WebSocket upgrade)
+    return true;
+  }
+
   static #onEnd(this: NodeRawSocket): void {
     const socket = ownerOf(this);
     if (socket.#closing) return;
@@ -288,3 +372,13 @@ export class NodeSocket implements Socket {
     if (socket.#started) socket.#emitClose();
   }
 }
+
+/**
+ * The `onread` option that makes a `net.Socket` read into one buffer shared
+ * by all sockets (`new net.Socket({ onread })`, `net.connect({ onread })`);
+ * wrap the socket with `{ sharedReads: true }`.
+ */
+export const SHARED_READS = {
+  buffer: NodeSocket._sharedReadBuffer,
+  callback: NodeSocket._onSharedRead,
+} as const;

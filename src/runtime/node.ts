@@ -40,7 +40,7 @@ import { NotSupportedError } from "./errors.ts";
 import { builtin } from "./_builtin.ts";
 import { LazyTls } from "./_tls_lazy.ts";
 
-import { type NodeEmitter, type NodeRawSocket, NodeSocket } from "./_node_socket.ts";
+import { type NodeEmitter, type NodeRawSocket, NodeSocket, SHARED_READS } from "./_node_socket.ts";
 
 export { NodeSocket };
 
@@ -55,7 +55,13 @@ interface NodeNet {
     options: { allowHalfOpen: boolean; pauseOnConnect: boolean },
     listener: (socket: NodeRawSocket) => void,
   ): NodeServer;
-  connect(options: { host: string; port: number; allowHalfOpen: boolean }): NodeRawSocket;
+  connect(options: {
+    host: string;
+    port: number;
+    allowHalfOpen: boolean;
+    onread?: typeof SHARED_READS;
+  }): NodeRawSocket;
+  Socket: new (options: Record<string, unknown>) => NodeRawSocket;
 }
 
 interface NodeFileHandle {
@@ -74,12 +80,44 @@ interface NodeFs {
 
 type RuntimeName = RuntimeAdapter["name"];
 
-
 /** True on Node versions whose `listen` honours `reusePort` (22.12+, 23.1+). */
 function nodeHasReusePort(): boolean {
   const version = String((globalThis as any).process?.versions?.node ?? "0.0");
   const [major, minor] = version.split(".").map(Number) as [number, number];
   return major >= 24 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
+/**
+ * Makes `server` wrap each accepted connection with the `onread` option that
+ * `net.Server` does not offer: reads then go to one shared buffer instead of a
+ * fresh 64 KiB allocation per read (which glibc's heap trimming turned into
+ * page faults). This replaces the listening handle's `onconnection` (Node's
+ * own accept callback); where that handle is not there, nothing changes.
+ */
+function acceptWithSharedReads(
+  net: NodeNet,
+  server: NodeServer,
+  onSocket: (socket: Socket) => void,
+): void {
+  const handle = (server as any)._handle;
+  if (handle === null || typeof handle?.onconnection !== "function") return;
+  handle.onconnection = (err: number, clientHandle: unknown) => {
+    if (err) return; // Node would emit a server "error", which is ignored here too
+    const raw = new net.Socket({
+      handle: clientHandle,
+      allowHalfOpen: true,
+      pauseOnCreate: true,
+      readable: true,
+      writable: true,
+      onread: SHARED_READS,
+    });
+    const socket = new NodeSocket(raw, { sharedReads: true });
+    const error = callSafely(() => onSocket(socket));
+    if (error !== undefined) {
+      socket.abort();
+      rethrowLater(error);
+    }
+  };
 }
 
 /** A listening `net.Server`. */
@@ -202,6 +240,7 @@ export class NodeAdapter implements RuntimeAdapter {
     });
     // Accept failures (EMFILE...) are retried by Node; never let them crash the process.
     server.on("error", () => {});
+    if (this.name === "node") acceptWithSharedReads(net, server, onSocket);
     return new NodeListener(server, o.hostname);
   }
 
@@ -214,7 +253,15 @@ export class NodeAdapter implements RuntimeAdapter {
       return Promise.reject(err);
     }
     const net = builtin<NodeNet>(this.name, "node:net");
-    const raw = net.connect({ host: o.hostname, port: o.port, allowHalfOpen: true });
+    const shared = this.name === "node";
+    const raw = net.connect({
+      host: o.hostname,
+      port: o.port,
+      allowHalfOpen: true,
+      onread: shared ? SHARED_READS : undefined,
+    });
+    // Reading starts at start(): until then the shared buffer has nowhere to go.
+    if (shared) raw.pause();
     return new Promise<Socket>((resolve, reject) => {
       const settle = () => {
         clearTimeout(timer);
@@ -223,7 +270,7 @@ export class NodeAdapter implements RuntimeAdapter {
       };
       const onConnect = () => {
         settle();
-        resolve(new NodeSocket(raw));
+        resolve(new NodeSocket(raw, { sharedReads: shared }));
       };
       const onError = (err: unknown) => {
         settle();

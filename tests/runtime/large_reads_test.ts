@@ -1,5 +1,6 @@
 /**
- * `setLargeReads` (sockets with a reused read buffer, Deno): reads may grow
+ * `setLargeReads` (sockets with a reused read buffer: Deno's, and Node's
+ * own, which read into shared buffers): reads may grow
  * to 128 KiB instead of 64 KiB. Sockets without the method deliver fresh
  * chunks of the runtime's own sizes.
  */

@@ -93,8 +93,10 @@ function ownerOf(raw: NodeRawSocket): NodeSocket {
 }
 
 /**
- * A `node:net` socket as a {@linkcode Socket}. Chunks are fresh buffers
- * (`sharedChunks` false). `write` follows Node's `writableHighWaterMark`;
+ * A `node:net` socket as a {@linkcode Socket}. Chunks are views of a shared
+ * read buffer with `sharedReads` (made with {@linkcode SHARED_READS}; Node's
+ * own sockets), else fresh buffers (`sharedChunks` false: TLS sockets, and
+ * `node:net` on Deno and Bun). `write` follows Node's `writableHighWaterMark`;
  * `abort` sends RST with `resetAndDestroy`. Event listeners are shared
  * functions, not closures per socket.
  */

@@ -11,6 +11,12 @@
  *   with {@linkcode NotSupportedError};
  * - `backlog` is ignored by Bun's `node:net` (fixed at 512).
  *
+ * On Node itself, sockets read into shared buffers (`onread`, see
+ * `_node_socket.ts`): `net.connect` takes the option; accepted sockets are
+ * made by replacing the listening handle's `onconnection`, Node's accept
+ * callback, since `net.Server` has no such option. Where that handle is
+ * missing (another engine), sockets keep Node's buffer per read.
+ *
  * @module
  */
 

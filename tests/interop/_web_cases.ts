@@ -155,8 +155,16 @@ export async function webCase(args: WebCaseArgs): Promise<WebCaseResult> {
       }
       case "reject": {
         ws = open(args.url);
-        await until(() => closeEvent !== undefined);
-        return { opened, errored, ...closeEvent };
+        await until(() => errored || closeEvent !== undefined);
+        // The close event follows the error (WHATWG "fail the WebSocket connection");
+        // Node 22.23's client (undici) fires the error only: give the close 3 s.
+        let grace: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          until(() => closeEvent !== undefined),
+          new Promise<void>((resolve) => (grace = setTimeout(resolve, 3000))),
+        ]);
+        clearTimeout(grace);
+        return { opened, errored, closed: closeEvent !== undefined, ...closeEvent };
       }
     }
   };

@@ -136,6 +136,7 @@ describe(`Chromium (playwright-core) against ${SERVER_NAME}`, () => {
         ok: true,
         opened: false,
         errored: true,
+        closed: true,
         code: 1006,
         reason: "",
         wasClean: false,

@@ -124,6 +124,11 @@ describe(`${RUNTIME}'s native WebSocket client against ${SERVER_NAME}`, () => {
     const r = await run("reject", `${fixture!.url}/private`);
     assert.equal(r.opened, false);
     assert.equal(r.errored, true);
+    if (!r.closed && /^Node 22\./.test(RUNTIME)) {
+      // Node 22's undici fires no close event after a failed handshake (Node 20 has no
+      // client, Node 24's closes with 1006): the error is the failed connection.
+      return;
+    }
     // The WHATWG spec says 1006; Deno 2 reports 0 for a refused handshake.
     assert.ok(r.code === 1006 || (g.Deno && r.code === 0), `close code ${r.code}`);
     assert.equal(r.wasClean, false);

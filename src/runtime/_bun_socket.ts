@@ -101,12 +101,17 @@ export class BunSocket implements Socket {
     return (this.#flags & bits) !== 0;
   }
 
-  constructor(raw: BunRawSocket) {
+  /**
+   * `local`: our address when it is known without asking (a listener bound
+   * to one address): Bun keeps every address string it is asked for on the
+   * socket, 50-60 bytes each for as long as the connection lives.
+   */
+  constructor(raw: BunRawSocket, local?: NetAddr) {
     this.#raw = raw;
     raw.data = this;
     this.#remoteHost = sharedHost(raw.remoteAddress);
     this.#remotePort = raw.remotePort;
-    this.#local = localAddr(raw.localAddress, raw.localPort);
+    this.#local = local ?? localAddr(raw.localAddress, raw.localPort);
   }
 
   /** The peer's address. */
@@ -123,10 +128,13 @@ export class BunSocket implements Socket {
    * The handler object for `Bun.listen`/`Bun.connect`: `open` wraps each raw
    * socket and passes it to `onSocket`; the other handlers dispatch to it.
    */
-  static handlers(onSocket?: (socket: BunSocket) => void): BunHandlers {
+  static handlers(
+    onSocket?: (socket: BunSocket) => void,
+    local?: { addr?: NetAddr },
+  ): BunHandlers {
     return {
       open(raw) {
-        const socket = new BunSocket(raw);
+        const socket = new BunSocket(raw, local?.addr);
         if (onSocket === undefined) return;
         const error = callSafely(() => onSocket(socket));
         if (error !== undefined) {
@@ -443,6 +451,20 @@ function sharedHost(host: string | undefined): string {
   if (host === undefined) return "";
   if (host === lastHost) return lastHost;
   return lastHost = host;
+}
+
+/**
+ * The address every socket accepted by a listener on `hostname` has as its
+ * own, when that is certain without asking: an IPv4 address written the way
+ * Bun writes it, or `::1`; not a wildcard (each connection has its own
+ * address then), nor a name.
+ */
+export function fixedLocalAddr(hostname: string, port: number): NetAddr | undefined {
+  if (hostname === "::1") return Object.freeze(netAddr(hostname, port));
+  const parts = hostname.split(".");
+  if (parts.length !== 4 || hostname === "0.0.0.0") return undefined;
+  for (const p of parts) if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return undefined;
+  return Object.freeze(netAddr(hostname, port));
 }
 
 /**

@@ -36,7 +36,7 @@ import { LazyTls } from "./_tls_lazy.ts";
 import { netAddr, resolveConnectOptions, resolveListenOptions } from "./_common.ts";
 import { connectError, formatAddress, listenError, systemError } from "./_errors.ts";
 
-import { type BunHandlers, type BunRawSocket, BunSocket } from "./_bun_socket.ts";
+import { type BunHandlers, type BunRawSocket, BunSocket, fixedLocalAddr } from "./_bun_socket.ts";
 import { lineScan } from "../codec/_scan.ts";
 
 lineScan.byIndexOf = true;
@@ -104,6 +104,7 @@ export class BunAdapter implements RuntimeAdapter {
     try {
       const o = resolveListenOptions(options);
       let server: BunTcpListener;
+      const local: { addr?: NetAddr } = {};
       try {
         server = bunNamespace().listen({
           hostname: o.hostname,
@@ -111,11 +112,12 @@ export class BunAdapter implements RuntimeAdapter {
           reusePort: o.reusePort,
           ipv6Only: o.ipv6Only,
           allowHalfOpen: true,
-          socket: BunSocket.handlers(onSocket),
+          socket: BunSocket.handlers(onSocket, local),
         });
       } catch (err) {
         throw listenError(err, o.hostname, o.port);
       }
+      if (server.hostname === o.hostname) local.addr = fixedLocalAddr(o.hostname, server.port);
       return Promise.resolve(new BunListener(server));
     } catch (err) {
       return Promise.reject(err);

@@ -166,10 +166,11 @@ export async function listen(runtime: RuntimeAdapter, options: ListenOptions): P
 export async function pair(
   runtime: RuntimeAdapter,
   hostname = "127.0.0.1",
+  dial = hostname,
 ): Promise<{ listener: Listener; server: Socket; client: Socket }> {
   const srv = await listen(runtime, { hostname, port: 0 });
   try {
-    const client = await runtime.connect({ hostname, port: srv.listener.addr.port });
+    const client = await runtime.connect({ hostname: dial, port: srv.listener.addr.port });
     const server = await srv.next();
     return { listener: srv.listener, server, client };
   } catch (err) {

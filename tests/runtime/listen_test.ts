@@ -8,11 +8,14 @@ import {
   ENGINES,
   label,
   listen,
+  pair,
   pattern,
   record,
+  release,
   runtimeFor,
   within,
 } from "./_helpers.ts";
+import { fixedLocalAddr } from "../../src/runtime/_bun_socket.ts";
 
 /** True when the kernel makes "::" IPv6-only (dual stack impossible without IPV6_V6ONLY=0). */
 function bindV6Only(): boolean {
@@ -95,6 +98,32 @@ for (const engine of ENGINES) {
       for (const server of servers) server.listener.close();
     }
     await Promise.all(servers.map((s) => s.settled()));
+  });
+
+  test(`Socket accepted sockets report their local address, also after close (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    // A listener on one address, on each family, and one on a wildcard (the address
+    // a connection has then is the one the client dialled, never "0.0.0.0").
+    for (
+      const [listenOn, dial] of [["127.0.0.1", "127.0.0.1"], ["::1", "::1"], [
+        "0.0.0.0",
+        "127.0.0.1",
+      ]]
+    ) {
+      const { listener, server, client } = await pair(runtime, listenOn, dial);
+      listener.close();
+      const expected = { hostname: dial, port: listener.addr.port };
+      assert.deepEqual({ ...server.localAddr }, expected, `accepted on ${listenOn}`);
+      assert.deepEqual({ ...client.remoteAddr }, expected);
+      const s = record(server);
+      const c = record(client);
+      c.socket.close();
+      await within(s.ended, 5000, "server side end");
+      s.socket.close();
+      await within(s.closed, 5000, "server side close");
+      assert.deepEqual({ ...server.localAddr }, expected, `after close, on ${listenOn}`);
+      await release(c);
+    }
   });
 
   test(`Socket listen rejects a taken port with code EADDRINUSE (${label(engine)})`, async () => {
@@ -184,4 +213,25 @@ test("Socket listen and connect reject invalid options with RangeError/TypeError
     runtime.connect({ hostname: "127.0.0.1", port: 80, timeout: -1 }),
     RangeError,
   );
+});
+
+test("Bun's listener-fixed local address is used only for plain IP literals", () => {
+  assert.deepEqual(fixedLocalAddr("127.0.0.1", 80), { hostname: "127.0.0.1", port: 80 });
+  assert.deepEqual(fixedLocalAddr("10.1.255.0", 1), { hostname: "10.1.255.0", port: 1 });
+  assert.deepEqual(fixedLocalAddr("::1", 443), { hostname: "::1", port: 443 });
+  for (
+    const h of [
+      "0.0.0.0",
+      "::",
+      "",
+      "localhost",
+      "127.000.0.1",
+      "256.0.0.1",
+      "1.2.3",
+      "::ffff:127.0.0.1",
+      "0:0:0:0:0:0:0:1",
+    ]
+  ) {
+    assert.equal(fixedLocalAddr(h, 80), undefined, h);
+  }
 });

@@ -20,6 +20,8 @@ export interface TestClient {
   send(data: string | Uint8Array): void;
   /** Waits until `pred(text)` holds (default 3 s); throws with what was received otherwise. */
   waitFor(pred: (text: string, bytes: number) => boolean, ms?: number): Promise<string>;
+  /** Waits until `n` bytes have arrived (no decoding: for megabytes); throws after `ms`. */
+  waitForBytes(n: number, ms?: number): Promise<void>;
   /** Resolves when the server closed the connection (EOF or reset); value is the error code, if any. */
   closed: Promise<string | undefined>;
   /** True after the peer's FIN. */
@@ -89,7 +91,29 @@ export async function connectClient(port: number, hostname = "127.0.0.1"): Promi
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`timed out after ${ms} ms; received ${JSON.stringify(dec.decode(received()).slice(0, 500))}`));
+          reject(
+            new Error(
+              `timed out after ${ms} ms; received ${
+                JSON.stringify(dec.decode(received()).slice(0, 500))
+              }`,
+            ),
+          );
+        }, ms);
+        if (!check()) waiters.add(check);
+      });
+    },
+    waitForBytes(n, ms = 3000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (total < n) return false;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+          return true;
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out after ${ms} ms with ${total} of ${n} bytes`));
         }, ms);
         if (!check()) waiters.add(check);
       });

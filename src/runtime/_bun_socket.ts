@@ -17,6 +17,7 @@ import {
   WRITE_HIGH_WATER_MARK,
 } from "./_common.ts";
 import { toSystemError } from "./_errors.ts";
+import { parseIp } from "../net/ip_filter.ts";
 
 // Bits of #flags.
 const STARTED = 1;
@@ -460,11 +461,10 @@ function sharedHost(host: string | undefined): string {
  * address then), nor a name.
  */
 export function fixedLocalAddr(hostname: string, port: number): NetAddr | undefined {
-  if (hostname === "::1") return Object.freeze(netAddr(hostname, port));
-  const parts = hostname.split(".");
-  if (parts.length !== 4 || hostname === "0.0.0.0") return undefined;
-  for (const p of parts) if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return undefined;
-  return Object.freeze(netAddr(hostname, port));
+  const ip = hostname === "::1" ? undefined : parseIp(hostname);
+  const fixed = hostname === "::1" ||
+    (ip?.length === 4 && ip.join(".") === hostname && hostname !== "0.0.0.0");
+  return fixed ? Object.freeze(netAddr(hostname, port)) : undefined;
 }
 
 /**

@@ -122,8 +122,6 @@ export class NodeSocket implements Socket {
   static readonly #setLargeReads = function (this: NodeSocket): void {
     this.#largeReads = true;
   };
-  /** Bytes read before `start` (sharedReads only), delivered by it. */
-  #early: Uint8Array[] | undefined;
   #handlers: SocketHandlers = NOOP_HANDLERS;
   #started = false;
   #paused = false;
@@ -206,13 +204,6 @@ export class NodeSocket implements Socket {
     }
     const raw = this.#raw;
     if (!this.#sharedReads) raw.on("data", NodeSocket.#onData);
-    else if (this.#early !== undefined) {
-      const early = this.#early;
-      this.#early = undefined;
-      queueMicrotask(() => {
-        for (const chunk of early) NodeSocket.#onData.call(raw, chunk);
-      });
-    }
     raw.on("end", NodeSocket.#onEnd);
     raw.on("drain", NodeSocket.#onDrain);
     // Sockets accepted with pauseOnConnect start reading only on resume().
@@ -327,21 +318,21 @@ export class NodeSocket implements Socket {
     return largeNext ? LARGE_SHARED_READ_BUFFER : SHARED_READ_BUFFER;
   }
 
-  /** `onread.callback` of {@linkcode SHARED_READS}: `this` is the `net.Socket`. */
+  /**
+   * `onread.callback` of {@linkcode SHARED_READS}: `this` is the `net.Socket`.
+   * Reads start only at `start()` (the socket is made paused, and
+   * `unhookReadStart` keeps Node from starting them), or at `close()`, which
+   * discards what comes.
+   */
   static _onSharedRead(this: NodeRawSocket, n: number, buffer: Uint8Array): boolean {
     const socket = ownerOf(this);
     if (socket === undefined || socket.#closed) return false;
-    largeNext = socket.#largeReads;
-    if (socket.#closing) return true;
-    if (!socket.#started) {
-      // Not expected (the socket is created paused), but never lose bytes: keep a copy.
-      (socket.#early ??= []).push(buffer.slice(0, n));
-      return false;
+    if (!socket.#closing) {
+      const chunk = buffer.subarray(0, n);
+      const error = callSafely(() => socket.#handlers.data(chunk));
+      if (error !== undefined) socket.#fail(error);
     }
-    const chunk = buffer.subarray(0, n);
-    const error = callSafely(() => socket.#handlers.data(chunk));
-    if (error !== undefined) socket.#fail(error);
-    largeNext = socket.#largeReads; // set by the data handler, maybe (a WebSocket upgrade)
+    largeNext = socket.#largeReads; // maybe set by the data handler (a WebSocket upgrade)
     return true;
   }
 

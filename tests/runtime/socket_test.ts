@@ -163,12 +163,9 @@ for (const engine of ENGINES) {
 
   test(`Socket pause right after start, and after a resume in the same tick, holds (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
-    const srv = await listen(runtime, { hostname: "127.0.0.1", port: 0 });
-    const client = record(
-      await runtime.connect({ hostname: "127.0.0.1", port: srv.listener.addr.port }),
-    );
-    const raw: Socket = await srv.next();
-    srv.listener.close();
+    const { listener, server: raw, client: c } = await pair(runtime);
+    listener.close();
+    const client = record(c);
     const chunks: Uint8Array[] = [];
     let received = 0;
     const ended = deferred();

@@ -197,11 +197,16 @@ export class BunSocket implements Socket {
     return true;
   }
 
-  /** `socket.pause()`; anything Bun still hands over is held until `resume`. */
+  /**
+   * Stops delivery; Bun's own `pause()` is called when data arrives while
+   * paused (that chunk and a FIN are held until `resume`). A pause undone
+   * in the same turn (an echo told "wait" by a 64 KiB write that its
+   * uncork then writes whole, resumed by the drain that follows) costs no
+   * system calls: Bun pauses and resumes with two `epoll_ctl` each time.
+   */
   pause(): void {
     if (this.#has(CLOSING)) return; // a closing socket reads on to see the FIN
     this.#flags |= PAUSED;
-    this.#setRawPaused(true);
   }
 
   /** `socket.resume()`; held data is delivered first, asynchronously. */
@@ -327,8 +332,9 @@ export class BunSocket implements Socket {
   #onEnd(): void {
     this.#flags |= READ_ENDED;
     if (!this.#has(CLOSING) && !this.#has(ABORTED)) {
-      if (this.#held !== undefined || !this.#has(STARTED)) this.#flags |= END_HELD;
-      else this.#emitEnd();
+      if (this.#held !== undefined || !this.#has(STARTED) || this.#has(PAUSED)) {
+        this.#flags |= END_HELD;
+      } else this.#emitEnd();
     }
     this.#maybeFinish();
   }
@@ -351,7 +357,7 @@ export class BunSocket implements Socket {
       if (held.length > 0) return;
       this.#held = undefined;
     }
-    if (this.#has(END_HELD)) {
+    if (this.#has(END_HELD) && (force || !this.#has(PAUSED))) {
       this.#flags &= ~END_HELD;
       this.#emitEnd();
     }

@@ -49,6 +49,8 @@ const CLOSING = 256;
 const DESTROYED = 512;
 const CLOSE_EMITTED = 1024;
 const LARGE_READS = 2048;
+/** The peer's FIN came while paused: `end` waits for `resume`. */
+const END_HELD = 4096;
 
 /** `Deno.NetAddr`, as far as used here. */
 export interface DenoAddr {
@@ -189,6 +191,16 @@ export class DenoSocket implements Socket {
     if (!this.#has(PAUSED)) return;
     this.#flags &= ~PAUSED;
     this.#pump();
+    if (this.#has(END_HELD)) queueMicrotask(() => this.#releaseEnd());
+  }
+
+  /** Delivers a held `end` unless paused again or closing meanwhile. */
+  #releaseEnd(): void {
+    if (!this.#has(END_HELD) || this.#has(PAUSED)) return;
+    this.#flags &= ~END_HELD;
+    if (this.#has(CLOSING) || this.#has(CLOSE_EMITTED)) return;
+    const error = callSafely(() => this.#handlers.end());
+    if (error !== undefined) this.#destroy(error);
   }
 
   /** Queues bytes; false once 64 KiB or more wait (then `drain` follows). */
@@ -336,7 +348,9 @@ export class DenoSocket implements Socket {
 
   #onEof(): void {
     this.#flags |= READ_ENDED;
-    if (!this.#has(CLOSING)) {
+    if (this.#has(PAUSED) && !this.#has(CLOSING)) {
+      this.#flags |= END_HELD; // told on resume, or before the close
+    } else if (!this.#has(CLOSING)) {
       const error = callSafely(() => this.#handlers.end());
       if (error !== undefined) return this.#destroy(error);
     }
@@ -417,6 +431,10 @@ export class DenoSocket implements Socket {
       !this.#has(DESTROYED) || this.#has(READING) || this.#has(WRITING) || this.#has(CLOSE_EMITTED)
     ) return;
     if (!this.#has(STARTED)) return;
+    if (this.#has(END_HELD) && this.#error === undefined) {
+      this.#flags &= ~PAUSED; // closed while paused: the FIN is told before the close
+      this.#releaseEnd();
+    }
     this.#flags |= CLOSE_EMITTED;
     const handlers = this.#handlers;
     this.#handlers = NOOP_HANDLERS;

@@ -125,6 +125,8 @@ export class NodeSocket implements Socket {
   #handlers: SocketHandlers = NOOP_HANDLERS;
   #started = false;
   #paused = false;
+  /** The peer's FIN came while paused: `end` waits for `resume`. */
+  #endHeld = false;
   #finRequested = false;
   #closing = false;
   #closed = false;
@@ -216,10 +218,20 @@ export class NodeSocket implements Socket {
     if (!this.#closed && !this.#closing) this.#raw.pause();
   }
 
-  /** `socket.resume()`. */
+  /** `socket.resume()`; a FIN held by `pause` is delivered as `end`, asynchronously. */
   resume(): void {
     this.#paused = false;
     if (!this.#closed && !this.#closing && this.#started) this.#raw.resume();
+    if (this.#endHeld) queueMicrotask(() => this.#releaseEnd());
+  }
+
+  /** Delivers a held `end` unless paused again or closing meanwhile. */
+  #releaseEnd(): void {
+    if (!this.#endHeld || this.#paused) return;
+    this.#endHeld = false;
+    if (this.#closing || this.#closeEmitted) return;
+    const error = callSafely(() => this.#handlers.end());
+    if (error !== undefined) this.#fail(error);
   }
 
   /** `socket.write()`; false above Node's high-water mark (then `drain` follows). */
@@ -288,6 +300,10 @@ export class NodeSocket implements Socket {
 
   #emitClose(): void {
     if (this.#closeEmitted) return;
+    if (this.#endHeld && this.#error === undefined) {
+      this.#paused = false; // closed while paused: the FIN is told before the close
+      this.#releaseEnd();
+    }
     this.#closeEmitted = true;
     const handlers = this.#handlers;
     this.#handlers = NOOP_HANDLERS;
@@ -339,6 +355,10 @@ export class NodeSocket implements Socket {
   static #onEnd(this: NodeRawSocket): void {
     const socket = ownerOf(this);
     if (socket.#closing) return;
+    if (socket.#paused) {
+      socket.#endHeld = true;
+      return;
+    }
     const error = callSafely(() => socket.#handlers.end());
     if (error !== undefined) socket.#fail(error);
   }

@@ -130,6 +130,7 @@ for (const engine of ENGINES) {
     const chunks: Uint8Array[] = [];
     let paused = false;
     let deliveredWhilePaused = 0;
+    let endedWhilePaused = false;
     const ended = deferred();
     const closed = deferred<Error | undefined>();
     raw.start({
@@ -137,7 +138,10 @@ for (const engine of ENGINES) {
         if (paused) deliveredWhilePaused++;
         chunks.push(chunk.slice());
       },
-      end: () => ended.resolve(),
+      end: () => {
+        endedWhilePaused ||= paused;
+        ended.resolve();
+      },
       drain() {},
       close: (error) => closed.resolve(error),
     });
@@ -149,10 +153,46 @@ for (const engine of ENGINES) {
       client.socket.closeWrite();
       await sleep(100);
       assert.equal(deliveredWhilePaused, 0);
+      assert.equal(endedWhilePaused, false, "the peer's FIN waits for resume");
       paused = false;
       raw.resume();
       await within(ended.promise, 5000, "server end");
       assert.equal(decode(concat(chunks)), "early while paused");
+      raw.closeWrite();
+      assert.equal(await within(closed.promise, 5000, "server close"), undefined);
+    } finally {
+      raw.abort();
+      await release(client);
+    }
+  });
+
+  test(`Socket paused holds a FIN that comes without data until resume (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const { listener, server: raw, client: c } = await pair(runtime);
+    listener.close();
+    const client = record(c);
+    let paused = false;
+    let endedWhilePaused = false;
+    const ended = deferred();
+    const closed = deferred<Error | undefined>();
+    raw.start({
+      data() {},
+      end: () => {
+        endedWhilePaused ||= paused;
+        ended.resolve();
+      },
+      drain() {},
+      close: (error) => closed.resolve(error),
+    });
+    try {
+      raw.pause();
+      paused = true;
+      client.socket.closeWrite();
+      await sleep(150);
+      assert.equal(endedWhilePaused, false, "no end while paused");
+      paused = false;
+      raw.resume();
+      await within(ended.promise, 5000, "server end after resume");
       raw.closeWrite();
       assert.equal(await within(closed.promise, 5000, "server close"), undefined);
     } finally {

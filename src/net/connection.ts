@@ -52,6 +52,8 @@ const FAILED = 128;
 const BATCHING = 256;
 /** The framing core is pushing (its callbacks run). */
 const PUSHING = 512;
+/** This batch said "wait" by the server's high-water mark: ask the socket for a drain at its end. */
+const WANT_DRAIN = 1024;
 /** Either bit: no more sending. */
 const ENDING = CLOSING | IS_CLOSED;
 
@@ -285,6 +287,7 @@ export class Connection {
   get ready(): Promise<void> {
     if (this.#has(ENDING)) return Promise.reject(this.#closedError());
     if (this.desiredSize > 0) return Promise.resolve();
+    this.#wantDrain();
     return this.#ex().addWaiter();
   }
 
@@ -316,7 +319,7 @@ export class Connection {
         if (staged === 0 && this.#stageBuf === undefined) this.#stageBuf = reuseStage();
         this.#stageBuf = stage(this.#stageBuf, staged, chunk, n);
         this.#stageLength = staged + n;
-        return host.writeHighWaterMark - queued - n > 0;
+        return host.writeHighWaterMark - queued - n > 0 || this.#wantDrain();
       }
       this.#flushStage();
       if (this.#readBuffer !== undefined && chunk.buffer === this.#readBuffer) {
@@ -392,7 +395,7 @@ export class Connection {
         put(buf, staged, line, n);
         buf[end - 2] = 13;
         buf[end - 1] = 10;
-        return host.writeHighWaterMark - queued - n - 2 > 0;
+        return host.writeHighWaterMark - queued - n - 2 > 0 || this.#wantDrain();
       }
     }
     return this.#writeLineSlow(line, n);
@@ -408,13 +411,24 @@ export class Connection {
     put(buf, at, line, n);
     buf[at + n] = 13;
     buf[at + n + 1] = 10;
-    return this.desiredSize > 0;
+    return this.desiredSize > 0 || this.#wantDrain();
   }
 
   /** The socket's read buffer during a batch, when it reuses it (see _connection_stage.ts). */
   #readBuffer: ArrayBufferLike | undefined;
   #stageBuf: Uint8Array | undefined;
   #stageLength = 0;
+
+  /**
+   * Said "wait" by the server's `writeHighWaterMark`, which may be below the
+   * socket's own: the socket is asked for a `drain` (at the end of a read
+   * batch, once the gathered bytes are handed over). Returns false.
+   */
+  #wantDrain(): false {
+    if ((this.#flags & BATCHING) !== 0) this.#flags |= WANT_DRAIN;
+    else this.#socket.requestDrain?.();
+    return false;
+  }
 
   #flushStage(): void {
     const len = this.#stageLength;
@@ -678,6 +692,10 @@ export class Connection {
       this.#readBuffer = undefined;
       if (!this.#has(IS_CLOSED)) this.#flushStage();
       else this.#stageLength = 0;
+      if (this.#has(WANT_DRAIN)) {
+        this.#flags &= ~WANT_DRAIN;
+        if (!this.#has(IS_CLOSED)) sock.requestDrain?.();
+      }
       sock.uncork();
     }
   }

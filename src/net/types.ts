@@ -93,6 +93,12 @@ export interface Socket {
    * be modified by the caller afterwards.
    */
   write(chunk: Uint8Array): boolean;
+  /**
+   * A `drain` follows once every byte queued so far is handed to the
+   * kernel, even if no `write` returned false (a caller whose own
+   * high-water mark is below the socket's waits for it).
+   */
+  requestDrain?(): void;
   /** Gathers the following writes until {@linkcode Socket.uncork} (one syscall per batch). */
   cork(): void;
   /** Flushes writes gathered since {@linkcode Socket.cork}. */

@@ -249,6 +249,13 @@ export class BunSocket implements Socket {
     return this.#needDrain();
   }
 
+  /** A `drain` follows once the queue is written (at once, asynchronously, when it is empty). */
+  requestDrain(): void {
+    if (this.#has(CLOSED)) return;
+    this.#flags |= NEED_DRAIN;
+    if (this.#corks === 0 && this.writableLength === 0) queueMicrotask(() => this.#flush());
+  }
+
   /** Above the high-water mark: a `drain` will follow. Returns false. */
   #needDrain(): boolean {
     this.#flags |= NEED_DRAIN;

@@ -216,6 +216,13 @@ export class DenoSocket implements Socket {
     return false;
   }
 
+  /** A `drain` follows once the queue is written (asynchronously, also when it is empty). */
+  requestDrain(): void {
+    if (this.#has(DESTROYED)) return;
+    this.#flags |= NEED_DRAIN;
+    if (!this.#has(WRITING) && this.#corks === 0) void this.#writeLoop();
+  }
+
   /** Defers starting a write until `uncork` (a write already running continues). */
   cork(): void {
     this.#corks++;
@@ -224,7 +231,10 @@ export class DenoSocket implements Socket {
   /** Ends one `cork`; the last one starts writing what was gathered. */
   uncork(): void {
     if (this.#corks === 0) return;
-    if (--this.#corks === 0 && !this.#has(WRITING) && this.writableLength > 0) {
+    if (
+      --this.#corks === 0 && !this.#has(WRITING) &&
+      (this.writableLength > 0 || this.#has(NEED_DRAIN))
+    ) {
       void this.#writeLoop();
     }
   }

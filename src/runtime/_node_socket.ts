@@ -28,7 +28,7 @@ export interface NodeRawSocket extends NodeEmitter {
   readonly writableFinished: boolean;
   readonly writableCorked?: number;
   readonly destroyed: boolean;
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean;
   unshift(chunk: Uint8Array): void;
   end(): void;
   destroy(error?: Error): void;
@@ -55,6 +55,9 @@ export interface NodeSocketOptions {
    */
   sharedReads?: boolean;
 }
+
+/** The empty write of {@linkcode NodeSocket.requestDrain}. */
+const EMPTY = new Uint8Array(0);
 
 /**
  * The read buffer of every socket created with {@linkcode SHARED_READS}:
@@ -238,6 +241,19 @@ export class NodeSocket implements Socket {
   write(chunk: Uint8Array): boolean {
     if (this.#closed || this.#finRequested || this.#raw.destroyed) return false;
     return this.#raw.write(chunk);
+  }
+
+  /**
+   * A `drain` follows once everything written so far is flushed: an empty
+   * write whose callback Node calls after the earlier ones.
+   */
+  requestDrain(): void {
+    if (this.#closed || this.#finRequested || this.#raw.destroyed) return;
+    this.#raw.write(EMPTY, () => {
+      if (this.#closed) return;
+      const error = callSafely(() => this.#handlers.drain());
+      if (error !== undefined) this.#fail(error);
+    });
   }
 
   /** `socket.cork()`. */

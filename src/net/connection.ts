@@ -360,6 +360,13 @@ export class Connection {
     this.#lend(pool, buf, socket);
     return ok;
   }
+  /**
+   * @internal After filling reserved bytes: whether more may be written
+   * now; when not, a `drain` is asked for (as `write` does).
+   */
+  _reservedOk(): boolean {
+    return this.desiredSize > 0 || this.#wantDrain();
+  }
   /** @internal Gives back the last `n` bytes reserved (not used after all). */
   _unreserve(n: number): void {
     this.#stageLength -= n;

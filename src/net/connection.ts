@@ -418,7 +418,7 @@ export class Connection {
     put(buf, at, line, n);
     buf[at + n] = 13;
     buf[at + n + 1] = 10;
-    return this.desiredSize > 0 || this.#wantDrain();
+    return this._reservedOk();
   }
 
   /** The socket's read buffer during a batch, when it reuses it (see _connection_stage.ts). */

@@ -26,8 +26,6 @@ export interface ChunkOut {
   _unreserve?(n: number): void;
   /** After filling reserved bytes: whether more may be written now (a drain is asked for if not). */
   _reservedOk?(): boolean;
-  /** Bytes that may still be queued before the high-water mark. */
-  readonly desiredSize?: number;
 }
 
 /**
@@ -71,7 +69,7 @@ export function writeFrame(
       const buf = out._stageBuffer!;
       writeFrameHeader(buf, at, opcode, n, fin, rsv1);
       put(buf, at + h, payload, n);
-      return out._reservedOk?.() ?? out.desiredSize! > 0;
+      return out._reservedOk!();
     }
     if (n > COPY_UP_TO && out._writeLent !== undefined) {
       // A large borrowed payload: copied into a pooled buffer, reused once written.
@@ -172,7 +170,7 @@ export function writeString(
       buf[at] = (fin ? 0x80 : 0) | opcode;
       buf[at + 1] = n;
       out._unreserve!(len * 3 - n);
-      return out._reservedOk?.() ?? out.desiredSize! > 0;
+      return out._reservedOk!();
     }
     const buf = new Uint8Array(2 + len * 3);
     const n = len === 0 ? 0 : encoder.encodeInto(text, buf.subarray(2)).written;

@@ -127,39 +127,22 @@ for (const engine of ENGINES) {
     srv.listener.close();
     client.socket.write(text("early "));
     await sleep(30); // the bytes arrive before the server calls start()
-    const chunks: Uint8Array[] = [];
-    let paused = false;
-    let deliveredWhilePaused = 0;
-    let endedWhilePaused = false;
-    const ended = deferred();
-    const closed = deferred<Error | undefined>();
-    raw.start({
-      data(chunk) {
-        if (paused) deliveredWhilePaused++;
-        chunks.push(chunk.slice());
-      },
-      end: () => {
-        endedWhilePaused ||= paused;
-        ended.resolve();
-      },
-      drain() {},
-      close: (error) => closed.resolve(error),
-    });
+    const w = watch(raw);
     try {
       await sleep(30);
       raw.pause();
-      paused = true;
+      w.paused = true;
       client.socket.write(text("while paused"));
       client.socket.closeWrite();
       await sleep(100);
-      assert.equal(deliveredWhilePaused, 0);
-      assert.equal(endedWhilePaused, false, "the peer's FIN waits for resume");
-      paused = false;
+      assert.equal(w.dataWhilePaused, 0);
+      assert.equal(w.endWhilePaused, false, "the peer's FIN waits for resume");
+      w.paused = false;
       raw.resume();
-      await within(ended.promise, 5000, "server end");
-      assert.equal(decode(concat(chunks)), "early while paused");
+      await within(w.ended.promise, 5000, "server end");
+      assert.equal(decode(concat(w.chunks)), "early while paused");
       raw.closeWrite();
-      assert.equal(await within(closed.promise, 5000, "server close"), undefined);
+      assert.equal(await within(w.closed.promise, 5000, "server close"), undefined);
     } finally {
       raw.abort();
       await release(client);
@@ -171,30 +154,18 @@ for (const engine of ENGINES) {
     const { listener, server: raw, client: c } = await pair(runtime);
     listener.close();
     const client = record(c);
-    let paused = false;
-    let endedWhilePaused = false;
-    const ended = deferred();
-    const closed = deferred<Error | undefined>();
-    raw.start({
-      data() {},
-      end: () => {
-        endedWhilePaused ||= paused;
-        ended.resolve();
-      },
-      drain() {},
-      close: (error) => closed.resolve(error),
-    });
+    const w = watch(raw);
     try {
       raw.pause();
-      paused = true;
+      w.paused = true;
       client.socket.closeWrite();
       await sleep(150);
-      assert.equal(endedWhilePaused, false, "no end while paused");
-      paused = false;
+      assert.equal(w.endWhilePaused, false, "no end while paused");
+      w.paused = false;
       raw.resume();
-      await within(ended.promise, 5000, "server end after resume");
+      await within(w.ended.promise, 5000, "server end after resume");
       raw.closeWrite();
-      assert.equal(await within(closed.promise, 5000, "server close"), undefined);
+      assert.equal(await within(w.closed.promise, 5000, "server close"), undefined);
     } finally {
       raw.abort();
       await release(client);
@@ -376,4 +347,32 @@ for (const engine of ENGINES) {
       await exited;
     }
   });
+}
+
+/**
+ * Starts `raw` recording its chunks, and counting data and `end` that come
+ * while `paused` is set.
+ */
+function watch(raw: Socket) {
+  const w = {
+    paused: false,
+    chunks: [] as Uint8Array[],
+    dataWhilePaused: 0,
+    endWhilePaused: false,
+    ended: deferred(),
+    closed: deferred<Error | undefined>(),
+  };
+  raw.start({
+    data(chunk) {
+      if (w.paused) w.dataWhilePaused++;
+      w.chunks.push(chunk.slice());
+    },
+    end: () => {
+      w.endWhilePaused ||= w.paused;
+      w.ended.resolve();
+    },
+    drain() {},
+    close: (error) => w.closed.resolve(error),
+  });
+  return w;
 }

@@ -24,7 +24,7 @@ import type {
 import { closeInfoOf, Extras } from "./_connection_extras.ts";
 import { concat } from "../codec/_carry.ts";
 import { put, reuseStage, room, stage, STAGE_MAX, STAGES, writeCopy } from "./_connection_stage.ts";
-import type { LendingPool } from "../runtime/buffer_pool.ts";
+import { giveBack, type LendingPool } from "../runtime/buffer_pool.ts";
 import { tlsAlreadyStarted, tlsNotConfigured, tlsPipelined } from "./_connection_tls.ts";
 import { SocketBridge } from "./_connection_bridge.ts";
 
@@ -54,6 +54,8 @@ const BATCHING = 256;
 const PUSHING = 512;
 /** This batch said "wait" by the server's high-water mark: ask the socket for a drain at its end. */
 const WANT_DRAIN = 1024;
+/** The last read batch gathered bytes to send: the next one takes a gather buffer at its start. */
+const GATHERED = 2048;
 /** Either bit: no more sending. */
 const ENDING = CLOSING | IS_CLOSED;
 
@@ -386,24 +388,17 @@ export class Connection {
     if (typeof line === "string") return this.write(encoder.encode(line + "\r\n"));
     const n = line.byteLength;
     const staged = this.#stageLength;
-    const buf = this.#stageBuf;
     const end = staged + n + 2;
-    if (
-      (this.#flags & (BATCHING | ENDING)) === BATCHING && buf !== undefined &&
-      end <= buf.byteLength
-    ) {
-      // Inside a read batch with room in the gather buffer (the common case of an echo).
-      const queued = this.#socket.writableLength + staged;
-      const host = this.#host;
-      if (queued === 0 || queued + n + 2 <= host.maxWriteBuffer) {
-        this._touched = true;
-        this.bytesSent += n + 2;
-        this.#stageLength = end;
-        put(buf, staged, line, n);
-        buf[end - 2] = 13;
-        buf[end - 1] = 10;
-        return host.writeHighWaterMark - queued - n - 2 > 0 || this.#wantDrain();
-      }
+    if (end <= this.#stageEnd && (this.#flags & ENDING) === 0) {
+      // Inside a read batch with room in the gather buffer and under both
+      // marks (the common case of an echo); `_data` marked the connection touched.
+      const buf = this.#stageBuf!;
+      this.bytesSent += n + 2;
+      this.#stageLength = end;
+      put(buf, staged, line, n);
+      buf[end - 2] = 13;
+      buf[end - 1] = 10;
+      return true;
     }
     return this.#writeLineSlow(line, n);
   }
@@ -418,13 +413,30 @@ export class Connection {
     put(buf, at, line, n);
     buf[at + n] = 13;
     buf[at + n + 1] = 10;
+    this.#stageEnd = this.#stageBound();
     return this._reservedOk();
+  }
+
+  /**
+   * How far the gather buffer may fill by `writeLine`'s fast path: within
+   * the buffer, below `writeHighWaterMark` (so the answer is true) and within
+   * `maxWriteBuffer`; 0 outside a read batch.
+   */
+  #stageBound(): number {
+    const buf = this.#stageBuf;
+    if ((this.#flags & (BATCHING | ENDING)) !== BATCHING || buf === undefined) return 0;
+    const queued = this.#socket.writableLength;
+    const host = this.#host;
+    const byMarks = Math.min(host.writeHighWaterMark - 1, host.maxWriteBuffer) - queued;
+    return byMarks < buf.byteLength ? byMarks : buf.byteLength;
   }
 
   /** The socket's read buffer during a batch, when it reuses it (see _connection_stage.ts). */
   #readBuffer: ArrayBufferLike | undefined;
   #stageBuf: Uint8Array | undefined;
   #stageLength = 0;
+  /** See #stageBound: kept while the buffer and the socket's queue stay as they were. */
+  #stageEnd = 0;
 
   /**
    * Said "wait" by the server's `writeHighWaterMark`, which may be below the
@@ -439,10 +451,22 @@ export class Connection {
 
   #flushStage(): void {
     const len = this.#stageLength;
-    if (len === 0) return;
+    if (len === 0) {
+      const unused = this.#stageBuf;
+      if ((this.#flags & GATHERED) !== 0 && unused !== undefined) {
+        // Taken at the batch start for writes that did not come: back to the pool.
+        this.#stageBuf = undefined;
+        this.#stageEnd = 0;
+        giveBack(STAGES, unused);
+      }
+      this.#flags &= ~GATHERED;
+      return;
+    }
+    this.#flags |= GATHERED;
     const buf = this.#stageBuf!;
     // The socket keeps a reference to what it is given: start a new buffer next time.
     this.#stageBuf = undefined;
+    this.#stageEnd = 0;
     this.#stageLength = 0;
     const socket = this.#socket;
     socket.write(buf.subarray(0, len));
@@ -692,10 +716,16 @@ export class Connection {
     sock.cork();
     this.#flags |= BATCHING;
     this.#readBuffer = sock.sharedChunks && !sock.lendsReadBuffer ? chunk.buffer : undefined;
+    if ((this.#flags & GATHERED) !== 0) {
+      // An echo-like connection: its writes get writeLine's fast path from the first.
+      this.#stageBuf ??= reuseStage() ?? room(undefined, 0, 0);
+      this.#stageEnd = this.#stageBound();
+    }
     try {
       this.#feed(chunk);
     } finally {
       this.#flags &= ~BATCHING;
+      this.#stageEnd = 0;
       this.#readBuffer = undefined;
       if (!this.#has(IS_CLOSED)) this.#flushStage();
       else this.#stageLength = 0;

@@ -53,4 +53,58 @@ describe("Connection.writeLine", () => {
     assert.ok(seen instanceof ConnectionError);
     assert.equal((seen as ConnectionError).code, "EPIPE");
   });
+
+  it("answers by the marks line by line inside a batch: true below writeHighWaterMark, 135 past maxWriteBuffer", async () => {
+    const seen: [boolean, number][] = [];
+    let thrown: unknown;
+    const line = new Uint8Array(100).fill(0x61);
+    await using server = await serve({
+      hostname: "127.0.0.1",
+      singleLineMode: true,
+      writeHighWaterMark: 1000,
+      maxWriteBuffer: 1500,
+      onData: (c) => {
+        try {
+          for (let i = 0; i < 20; i++) seen.push([c.writeLine(line), c.desiredSize]);
+        } catch (error) {
+          thrown = error;
+        }
+      },
+    });
+    const c = await connectClient(server.addr.port);
+    c.send("go\n");
+    await c.waitFor((t) => t.length >= 14 * 102);
+    assert.equal(seen.length, 14, "the 15th line would pass maxWriteBuffer");
+    for (const [i, [ok, desired]] of seen.entries()) {
+      assert.equal(desired, 1000 - 102 * (i + 1));
+      assert.equal(ok, desired > 0, `line ${i + 1}`);
+    }
+    assert.equal((thrown as { code?: unknown }).code, 135);
+    assert.equal(c.text(), `${"a".repeat(100)}\r\n`.repeat(14));
+    c.close();
+    await c.closed;
+  });
+
+  it("throws EPIPE after close() inside the same batch, and sends what came before", async () => {
+    let seen: unknown;
+    await using server = await serve({
+      hostname: "127.0.0.1",
+      singleLineMode: true,
+      onData: (c, bytes) => {
+        if (!c.connected) return; // "two" still comes, after the close
+        c.writeLine(bytes);
+        void c.close();
+        try {
+          c.writeLine(bytes);
+        } catch (error) {
+          seen = error;
+        }
+      },
+    });
+    const c = await connectClient(server.addr.port);
+    c.send("one\ntwo\n");
+    await c.closed;
+    assert.equal(c.text(), "one\r\n");
+    assert.equal((seen as ConnectionError).code, "EPIPE");
+  });
 });

@@ -469,7 +469,8 @@ export class Connection {
     this.#stageEnd = 0;
     this.#stageLength = 0;
     const socket = this.#socket;
-    socket.write(buf.subarray(0, len));
+    if (socket.writePrefix !== undefined) socket.writePrefix(buf, len);
+    else socket.write(buf.subarray(0, len));
     this.#lend(STAGES, buf, socket);
   }
 

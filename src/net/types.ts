@@ -94,6 +94,12 @@ export interface Socket {
    */
   write(chunk: Uint8Array): boolean;
   /**
+   * Optional: `write(buf.subarray(0, length))` without making that view,
+   * for a socket whose runtime takes an offset and a length (Bun: a view
+   * costs ~75 ns, once per read for a gathered reply).
+   */
+  writePrefix?(buf: Uint8Array, length: number): boolean;
+  /**
    * A `drain` follows once every byte queued so far is handed to the
    * kernel, even if no `write` returned false (a caller whose own
    * high-water mark is below the socket's waits for it).

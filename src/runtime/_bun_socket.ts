@@ -40,7 +40,7 @@ export interface BunRawSocket {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
-  write(data: Uint8Array): number;
+  write(data: Uint8Array, byteOffset?: number, byteLength?: number): number;
   shutdown(): void;
   end(): void;
   terminate(): void;
@@ -249,6 +249,26 @@ export class BunSocket implements Socket {
     return this.#needDrain();
   }
 
+  /**
+   * `write(buf.subarray(0, length))` without the view: with nothing queued or
+   * corked before it, written now (even inside a cork, as the order is the
+   * same), by offset and length.
+   */
+  writePrefix(buf: Uint8Array, length: number): boolean {
+    const queue = this.#queue;
+    if (
+      length === 0 || length === buf.byteLength || this.#one !== undefined ||
+      (queue !== undefined && !queue.isEmpty) || this.#has(CLOSED) || this.#has(FIN_REQUESTED)
+    ) {
+      return this.write(buf.subarray(0, length));
+    }
+    const n = this.#raw.write(buf, 0, length);
+    if (n === length) return true;
+    if (n < 0) return false; // closed under us; `close` follows
+    (this.#queue ??= new ChunkQueue()).push(buf.subarray(n, length));
+    return length - n < WRITE_HIGH_WATER_MARK || this.#needDrain();
+  }
+
   /** A `drain` follows once the queue is written (at once, asynchronously, when it is empty). */
   requestDrain(): void {
     if (this.#has(CLOSED)) return;
@@ -323,17 +343,21 @@ export class BunSocket implements Socket {
   }
 
   #onData(chunk: Uint8Array): void {
-    if (this.#has(CLOSING) || this.#has(ABORTED)) return;
-    if (this.#has(STARTED) && !this.#has(PAUSED) && this.#held === undefined) {
+    const flags = this.#flags;
+    if ((flags & (CLOSING | ABORTED | STARTED | PAUSED)) === STARTED && this.#held === undefined) {
       return this.#deliver(chunk);
     }
+    if ((flags & (CLOSING | ABORTED)) !== 0) return;
     (this.#held ??= []).push(chunk);
     this.#setRawPaused(true);
   }
 
   #deliver(chunk: Uint8Array): void {
-    const error = callSafely(() => this.#handlers.data(chunk));
-    if (error !== undefined) this.#fail(error);
+    try {
+      this.#handlers.data(chunk);
+    } catch (error) {
+      this.#fail(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   #onEnd(): void {

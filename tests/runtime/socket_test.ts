@@ -117,6 +117,43 @@ for (const engine of ENGINES) {
     }
   });
 
+  test(`Socket writePrefix writes buf[0, length) in order with write, corked or not, past a full kernel buffer (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const { listener, server: s, client: c } = await pair(runtime);
+    listener.close();
+    const server = record(s);
+    const client = record(c);
+    const sock = server.socket;
+    // Bun's native socket offers it (a view costs there); the others need not.
+    assert.equal(sock.writePrefix !== undefined, runtimeName() === "bun" && engine === "native");
+    const writePrefix = (buf: Uint8Array, n: number) =>
+      sock.writePrefix ? sock.writePrefix(buf, n) : sock.write(buf.subarray(0, n));
+    try {
+      client.socket.pause(); // the kernel's buffers fill: later writes are queued
+      const want: Uint8Array[] = [];
+      for (let i = 0; i < 120; i++) {
+        const buf = pattern(96 * 1024, i + 1);
+        const n = 1 + ((i * 7919) % buf.byteLength);
+        if (i % 3 === 1) sock.cork();
+        writePrefix(buf, n);
+        want.push(buf.subarray(0, n));
+        if (i % 5 === 0) {
+          const extra = text(`-${i}-`);
+          sock.write(extra);
+          want.push(extra);
+        }
+        if (i % 3 === 1) sock.uncork();
+      }
+      assert.ok(sock.writableLength > 0, "some bytes wait in the socket's queue");
+      sock.closeWrite();
+      client.socket.resume();
+      await within(client.ended, 10_000, "client end");
+      assert.deepEqual(client.received(), concat(want));
+    } finally {
+      await release(server, client);
+    }
+  });
+
   test(`Socket delivers nothing while paused and loses nothing sent before start (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
     const srv = await listen(runtime, { hostname: "127.0.0.1", port: 0 });

@@ -43,8 +43,8 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import {
   BUILD_NPM,
-  BUN,
   buildLoadgen,
+  BUN,
   DENO,
   fdCount,
   killAll,
@@ -176,7 +176,6 @@ function parseOptions(argv: string[]): Options {
 
 // ---------------------------------------------------------------- child processes
 
-
 process.on("exit", () => killAll());
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => {
@@ -214,6 +213,8 @@ interface ThroughputRow {
   oursEff: number | null;
   /** oursEff / peerEff: the ratio that survives a busy host. */
   effRatio: number | null;
+  /** ours / peer of the k-th run of each side (run next to each other in time), in run order. */
+  pairRatios: number[];
   peerCpu: number | null;
   oursCpu: number | null;
   peerThreadCpu: number | null;
@@ -298,7 +299,9 @@ async function throughput(
           const run = await throughputRun(cmd[side], mode, side, o);
           process.stderr.write(
             `${fmtValue(run.value, mode)}, CPU% server ${run.serverCpu.toFixed(0)} ` +
-              `(${fmtValue(run.serverCpu > 0 ? run.value / (run.serverCpu / 100) : null, mode)} per CPU-s), ` +
+              `(${
+                fmtValue(run.serverCpu > 0 ? run.value / (run.serverCpu / 100) : null, mode)
+              } per CPU-s), ` +
               `loadgen ${run.loadgenCpu.toFixed(0)}, other processes ${run.otherCpu.toFixed(0)}\n`,
           );
           if (run.otherCpu <= o.maxOtherCpu || attempt >= 2) {
@@ -337,6 +340,7 @@ async function throughput(
     peerEff,
     oursEff,
     effRatio: peerEff && oursEff ? oursEff / peerEff : null,
+    pairRatios: pairRatios(runs),
     peerCpu: pick("peer", (r) => r.serverCpu),
     oursCpu: pick("ours", (r) => r.serverCpu),
     peerThreadCpu: pick("peer", (r) => r.serverThreadCpu),
@@ -439,6 +443,27 @@ function fmtValue(v: number | null, mode: string): string {
 }
 const pct = (v: number | null) => v === null ? "-" : `${v.toFixed(0)}`;
 const count = (runs: Run[], side: Side) => runs.filter((r) => r.side === side).length;
+/**
+ * The k-th peer run against the k-th ours run: the runs alternate (peer,
+ * ours, ours, peer, ...), so each pair ran next to each other and shares the
+ * host's mood of the moment, which the medians of each side do not.
+ */
+function pairRatios(runs: Run[]): number[] {
+  const peer = runs.filter((r) => r.side === "peer");
+  const ours = runs.filter((r) => r.side === "ours");
+  const n = Math.min(peer.length, ours.length);
+  return Array.from({ length: n }, (_, k) => peer[k].value > 0 ? ours[k].value / peer[k].value : 0);
+}
+
+/** "median (min-max)" of the pair ratios. */
+function fmtPairs(ratios: number[]): string {
+  if (ratios.length === 0) return "-";
+  const m = median(ratios)!;
+  return ratios.length === 1
+    ? `${m.toFixed(2)}x`
+    : `${m.toFixed(2)}x (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`;
+}
+
 /** (max - min) / median of one side's runs, in percent. */
 function spread(runs: Run[], side: Side): string {
   const v = runs.filter((r) => r.side === side).map((r) => r.value);
@@ -499,6 +524,7 @@ async function main(): Promise<number> {
       "peer",
       "ours",
       "ratio",
+      "pairs",
       "per CPU-s peer/ours",
       "CPU ratio",
       "server CPU% peer",
@@ -514,6 +540,7 @@ async function main(): Promise<number> {
       fmtValue(r.peer, r.mode),
       r.ours === null ? "failed" : fmtValue(r.ours, r.mode),
       r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
+      fmtPairs(r.pairRatios),
       `${fmtValue(r.peerEff, r.mode)}/${fmtValue(r.oursEff, r.mode)}`,
       r.effRatio === null ? "-" : `${r.effRatio.toFixed(2)}x`,
       `${pct(r.peerCpu)} (${pct(r.peerThreadCpu)})`,
@@ -537,6 +564,7 @@ async function main(): Promise<number> {
     "brackets: near 100 means the server is the bottleneck), the load generator, and the rest",
     `of the host. Runs during which the rest used more than ${o.maxOtherCpu}% are left out when a`,
     "side has cleaner ones; spread = (max - min) / median of the runs used.",
+    "pairs = median (range) of ours/peer over runs made next to each other (all runs kept).",
   ].join("\n"));
   if (idleRows.length) {
     console.log(`\nIdle memory (${o.idleConns} idle connections; RSS of the server process)`);

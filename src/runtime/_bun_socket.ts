@@ -255,9 +255,10 @@ export class BunSocket implements Socket {
    * same), by offset and length.
    */
   writePrefix(buf: Uint8Array, length: number): boolean {
+    if (length === buf.byteLength) return this.write(buf); // the whole buffer: no view either way
     const queue = this.#queue;
     if (
-      length === 0 || length === buf.byteLength || this.#one !== undefined ||
+      length === 0 || this.#one !== undefined ||
       (queue !== undefined && !queue.isEmpty) || this.#has(CLOSED) || this.#has(FIN_REQUESTED)
     ) {
       return this.write(buf.subarray(0, length));

@@ -225,6 +225,17 @@ function readReport(file) {
   }
 }
 
+const MAX_NAMED = 20;
+
+/** Names a failing test in the summary notes (the first MAX_NAMED of a run), so a CI log's tail says which. */
+function failedTest(c, name, message) {
+  const named = c.notes.filter((n) => n.startsWith("failed: ")).length;
+  if (named < MAX_NAMED) {
+    const why = (message ?? "").split("\n")[0].trim().slice(0, 200);
+    c.notes.push(`failed: ${name}${why ? ` (${why})` : ""}`);
+  } else if (named === MAX_NAMED) c.notes.push("failed: ... (more above)");
+}
+
 function countDeno(report, output) {
   const c = { passed: 0, failed: 0, skipped: 0, notes: [] };
   const cases = report === undefined ? [] : parseJunit(report);
@@ -240,8 +251,10 @@ function countDeno(report, output) {
   const failedLeafNames = cases.filter((t) => t.failed && !parents.has(t.name)).map((t) => t.name);
   for (const tc of cases) {
     if (!parents.has(tc.name)) {
-      if (tc.failed) c.failed++;
-      else if (tc.skipped) c.skipped++;
+      if (tc.failed) {
+        c.failed++;
+        failedTest(c, tc.name, tc.message);
+      } else if (tc.skipped) c.skipped++;
       else c.passed++;
     } else if (tc.failed && !/^\d+ test steps? failed/.test(tc.message)) {
       const childFailed = failedLeafNames.some((n) => n.startsWith(tc.name + SEP));
@@ -261,8 +274,10 @@ function countDeno(report, output) {
 function countBun(report, output) {
   const c = { passed: 0, failed: 0, skipped: 0, notes: [] };
   for (const tc of report === undefined ? [] : parseJunit(report)) {
-    if (tc.failed) c.failed++;
-    else if (tc.skipped) c.skipped++;
+    if (tc.failed) {
+      c.failed++;
+      failedTest(c, tc.classname ? `${tc.classname} > ${tc.name}` : tc.name, tc.message);
+    } else if (tc.skipped) c.skipped++;
     else c.passed++;
   }
   const block = summaryBun(output);
@@ -315,8 +330,10 @@ function countNode(report) {
     if (descendantFailed) childFailed.set(indent - 4, true);
     if (isLeaf && type !== "suite") {
       if (directive) c.skipped++;
-      else if (failed) c.failed++;
-      else c.passed++;
+      else if (failed) {
+        c.failed++;
+        failedTest(c, name, error);
+      } else c.passed++;
     } else if (failed && !directive && failureType !== "subtestsFailed" && !descendantFailed) {
       c.failed++;
       c.notes.push(`"${name}" failed outside its tests (${failureType}): ${error}`);

@@ -395,7 +395,9 @@ export class Connection {
       const buf = this.#stageBuf!;
       this.bytesSent += n + 2;
       this.#stageLength = end;
-      put(buf, staged, line, n);
+      // put() inlined: a shared helper's set() call is not specialised to this site.
+      if (n > 16) buf.set(line, staged);
+      else for (let i = 0; i < n; i++) buf[staged + i] = line[i]!;
       buf[end - 2] = 13;
       buf[end - 1] = 10;
       return true;
@@ -806,16 +808,22 @@ export class Connection {
     while (input && input.length > 0 && !this.#has(FAILED)) {
       const core = this.#core;
       if (!core) {
-        this.#deliver(input, true);
+        try {
+          this.#deliver(input, true);
+        } catch (error) {
+          this.#handlerFailed(error);
+        }
         input = undefined;
         break;
       }
       this.#flags |= PUSHING;
       try {
         core.push(input, this.#emit);
-      } finally {
+      } catch (error) {
         this.#flags &= ~PUSHING;
+        return this.#handlerFailed(error);
       }
+      this.#flags &= ~PUSHING;
       input = undefined;
       if (this.#has(UPGRADING)) return this.#stashRest(); // the rest belongs to the TLS stream
       if (this.#has(REFRAME)) input = this.#applyReframe();
@@ -836,20 +844,17 @@ export class Connection {
     return rest && rest.length > 0 ? rest.slice() : undefined;
   }
 
+  /**
+   * Hands one unit to the consumer. No try/catch here: JavaScriptCore does
+   * not inline a function that has one, and this runs per line, so a
+   * throwing `onData` is caught by the callers (per read) and passed to
+   * {@linkcode Connection.#handlerFailed}.
+   */
   #deliver(bytes: Uint8Array, eol: boolean): void {
     const consumer = this.#consumer;
     if (consumer === "events") {
       if (this.#has(FAILED)) return;
-      try {
-        this.#host.onData?.(this, bytes, eol);
-      } catch (error) {
-        // A throwing handler fails its connection, never the server.
-        this.#flags |= FAILED;
-        const err = error instanceof Error ? error : new Error(String(error));
-        this.#host.report(err, this);
-        this.#core?.halt();
-        void this.abort(err);
-      }
+      this.#host.onData?.(this, bytes, eol);
     } else if (consumer === "segments") {
       const src = this.#x!.source as PushSource<Segment>;
       if (!src.push({ bytes: bytes.slice(), eol })) this.#pauseForStream();
@@ -860,7 +865,25 @@ export class Connection {
 
   #flushCore(): void {
     if (this.#has(USER_PAUSED) && this.#x?.held) return;
-    this.#core?.flush(this.#emit);
+    try {
+      this.#core?.flush(this.#emit);
+    } catch (error) {
+      this.#handlerFailed(error);
+    }
+  }
+
+  /**
+   * `onData` threw (the cutting loop it was called from is left where it
+   * was): a throwing handler fails its connection, never the server. Errors
+   * of the stream consumers are not the user's: thrown on.
+   */
+  #handlerFailed(error: unknown): void {
+    if (this.#consumer !== "events") throw error;
+    this.#flags |= FAILED;
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.#host.report(err, this);
+    this.#core?.halt();
+    void this.abort(err);
   }
 
   #closedError(): Error {

@@ -11,6 +11,20 @@
 import type { SegmentSink } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/** Pieces up to this many bytes are copied when {@linkcode pieceCopy} has a copier. */
+export const SHORT_PIECE = 128;
+
+/**
+ * How a piece that lies within one chunk is handed out: a view of the chunk
+ * (`subarray`), or, when `copy` is set, a new array for a piece of at most
+ * {@linkcode SHORT_PIECE} bytes. The runtime layer sets it: on
+ * JavaScriptCore a view costs about 45 ns, more than a small new array and a
+ * native copy (Bun, 64-byte lines: 257 -> 225 ns of CPU per echoed line).
+ */
+export const pieceCopy: {
+  copy: ((chunk: Uint8Array, a: number, b: number) => Uint8Array) | undefined;
+} = { copy: undefined };
 const FIRST_CAPACITY = 64;
 
 /** Concatenates two arrays into a new one. */
@@ -33,11 +47,15 @@ export class Carry {
   halted = false;
 
   /**
-   * Bytes `[a, b)` of carry ++ chunk: a view of `chunk` when `a >= 0`,
-   * otherwise a new array (the buffer is reused, so it is never viewed).
+   * Bytes `[a, b)` of carry ++ chunk: a view of `chunk` when `a >= 0` (or a
+   * copy, see {@linkcode pieceCopy}), otherwise a new array (the buffer is
+   * reused, so it is never viewed).
    */
   piece(chunk: Uint8Array, a: number, b: number): Uint8Array {
-    if (a >= 0) return chunk.subarray(a, b);
+    if (a >= 0) {
+      const copy = pieceCopy.copy;
+      return copy === undefined || b - a > SHORT_PIECE ? chunk.subarray(a, b) : copy(chunk, a, b);
+    }
     const len = this.length;
     if (b <= 0) return this.bytes.slice(len + a, len + b);
     const out = new Uint8Array(b - a);
@@ -133,4 +151,3 @@ export class Carry {
 
 /** A core's cutting loop over one chunk. */
 export type Run = (chunk: Uint8Array, emit: SegmentSink) => void;
-

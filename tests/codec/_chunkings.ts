@@ -6,6 +6,7 @@
 
 import fc from "fast-check";
 import type { FramingCore, Segment } from "../../src/codec/types.ts";
+import { pieceCopy } from "../../src/codec/_carry.ts";
 
 /** A segment rendered as latin1 text (one char per byte) and its `eol`. */
 export type Out = [string, boolean];
@@ -137,4 +138,18 @@ export function arbInput(alphabet: readonly number[], maxBytes: number): fc.Arbi
     for (const [b, k] of rs) for (let i = 0; i < k && out.length < maxBytes; i++) out.push(b);
     return Uint8Array.from(out);
   });
+}
+
+/**
+ * Runs `body` with the cores handing out short pieces as copies (Bun's
+ * choice, see `pieceCopy`) when `copies`, or as views; restores the setting.
+ */
+export function withPieceCopy(copies: boolean, body: () => void): void {
+  const before = pieceCopy.copy;
+  pieceCopy.copy = copies ? (chunk, a, b) => chunk.slice(a, b) : undefined;
+  try {
+    body();
+  } finally {
+    pieceCopy.copy = before;
+  }
 }

@@ -11,6 +11,7 @@ import {
   type Out,
   runCore,
   split,
+  withPieceCopy,
 } from "./_chunkings.ts";
 import { refRecords } from "./_reference.ts";
 
@@ -158,10 +159,12 @@ describe("RecordCore", () => {
         fc.uint8Array({ maxLength: 400 }).chain((input) =>
           fc.tuple(fc.constant(input), arbCuts(input.length))
         ),
-        (length, [input, cuts]) => {
-          const core = new RecordCore({ recordLength: length });
-          assert.deepEqual(runCore(core, split(input, cuts)), refRecords(input, length));
-        },
+        fc.boolean(),
+        (length, [input, cuts], copies) =>
+          withPieceCopy(copies, () => {
+            const core = new RecordCore({ recordLength: length });
+            assert.deepEqual(runCore(core, split(input, cuts)), refRecords(input, length));
+          }),
       ),
       { numRuns: 300 },
     );

@@ -12,11 +12,8 @@
  * - after our `shutdown()`, the peer's FIN is reported only by `close`, so a
  *   clean `close` after our FIN is delivered as `end` then `close`;
  * - the listen backlog is fixed at 512: `backlog` is ignored;
- * - `Uint8Array.prototype.indexOf` runs as memchr, so loading this adapter
- *   switches `LineCore` to finding line ends with it;
- * - a `subarray` view costs more than a new small array filled by
- *   `Buffer.prototype.copy` (any `Uint8Array` as `this`), so the framing
- *   cores hand out short pieces as copies here (`pieceCopy`).
+ * - what JavaScriptCore makes cheap or costly (memchr `indexOf`, costly
+ *   `subarray` views) is told to the pure layers by `_engine_tuning.ts`.
  *
  * @module
  */
@@ -40,28 +37,6 @@ import { netAddr, resolveConnectOptions, resolveListenOptions } from "./_common.
 import { connectError, formatAddress, listenError, systemError } from "./_errors.ts";
 
 import { type BunHandlers, type BunRawSocket, BunSocket, fixedLocalAddr } from "./_bun_socket.ts";
-import { lineScan } from "../codec/_scan.ts";
-import { pieceCopy } from "../codec/_carry.ts";
-
-lineScan.byIndexOf = true;
-
-/** Bun's global `Buffer`, as far as used here. */
-interface BufferCopy {
-  call(
-    src: Uint8Array,
-    target: Uint8Array,
-    targetStart: number,
-    start: number,
-    end: number,
-  ): number;
-}
-const bufferCopy = (globalThis as unknown as { Buffer: { prototype: { copy: BufferCopy } } })
-  .Buffer.prototype.copy;
-pieceCopy.copy = (chunk, a, b) => {
-  const out = new Uint8Array(b - a);
-  bufferCopy.call(chunk, out, 0, a, b);
-  return out;
-};
 
 export { BunSocket };
 

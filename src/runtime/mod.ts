@@ -24,6 +24,7 @@
  */
 
 import type { RuntimeAdapter } from "../net/types.ts";
+import { tuneEngine } from "./_engine_tuning.ts";
 
 export { NotSupportedError, TlsError } from "./errors.ts";
 export type { TlsErrorCode } from "./errors.ts";
@@ -115,6 +116,7 @@ export function getRuntime(options: GetRuntimeOptions = {}): Promise<RuntimeAdap
 }
 
 async function load(name: RuntimeName, engine: Engine): Promise<RuntimeAdapter> {
+  tuneEngine(name);
   if (name === "node" || engine === "node") {
     const { NodeAdapter } = await import("./node.ts");
     return new NodeAdapter(name);

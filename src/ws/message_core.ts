@@ -19,6 +19,7 @@ import type { Inflater } from "./deflate_engine.ts";
 import { FrameDecoderCore } from "./frame_decoder_core.ts";
 import type { FrameSink, OpcodeValue } from "./types.ts";
 import { Utf8Validator } from "./utf8_validator.ts";
+import { engine } from "../_engine.ts";
 
 /** A gathered message starts at most this much larger than what arrived. */
 const GATHER_START = 64 * 1024;
@@ -260,7 +261,13 @@ export class MessageCore {
     handler.close(info.code, info.reason);
   }
 
-  #data(payload: Uint8Array, opcode: OpcodeValue, fin: boolean, rsv1: boolean, frameEnd: boolean): void {
+  #data(
+    payload: Uint8Array,
+    opcode: OpcodeValue,
+    fin: boolean,
+    rsv1: boolean,
+    frameEnd: boolean,
+  ): void {
     let type = this.#type;
     if (this.#frameStart) {
       // A frame header: fragmentation rules (§5.4), then the limits.
@@ -312,8 +319,7 @@ export class MessageCore {
       if (out === undefined) return;
       payload = out;
     }
-    if (type === 1 && !(this.#utf8.push(payload) && (!eom || this.#utf8.end()))) {
-      this.#utf8.reset();
+    if (type === 1 && !this.#validUtf8(payload, eom)) {
       this.#fail(
         "WS_INVALID_UTF8",
         "Received a text message that is not valid UTF-8 (RFC 6455 §8.1)",
@@ -337,12 +343,32 @@ export class MessageCore {
       // Inflated sizes are unknown ahead: up to maxPayload.
       const end = this.#deflated ? this.#maxPayload : this.#frameEndSize;
       const first = end < need + GATHER_START ? end : need + GATHER_START;
-      buf = this.#buf = grow(buf, size, need, first, fin && !this.#deflated ? end : this.#maxPayload);
+      buf = this.#buf = grow(
+        buf,
+        size,
+        need,
+        first,
+        fin && !this.#deflated ? end : this.#maxPayload,
+      );
       buf.set(payload, size);
     }
     if (eom) {
       this.#buf = undefined;
       handler.message(buf!.length === need ? buf! : buf!.subarray(0, need), type as 1 | 2, true);
     }
+  }
+
+  /** Whether the text so far is valid UTF-8 and, at `eom`, complete; a whole message may be checked natively. */
+  #validUtf8(payload: Uint8Array, eom: boolean): boolean {
+    const native = engine.isUtf8;
+    if (
+      native !== undefined && eom && this.#size === 0 && payload.length >= engine.nativeUtf8From
+    ) {
+      return native(payload);
+    }
+    const v = this.#utf8;
+    if (v.push(payload) && (!eom || v.end())) return true;
+    v.reset();
+    return false;
   }
 }

@@ -2,6 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { MessageCore } from "../../src/ws/message_core.ts";
+import { engine } from "../../src/_engine.ts";
+import { isValidUtf8 } from "../../src/ws/utf8_validator.ts";
 import { arbCuts } from "../codec/_chunkings.ts";
 import { cat, frame, fresh, latin1, type RefFrame, split } from "./_frames.ts";
 import { checkMessageError, checkMessages, type Event, runMessages } from "./_messages.ts";
@@ -137,6 +139,48 @@ describe("MessageCore", () => {
     );
     checkMessageError(small, 17, "WS_TOO_MANY_FRAGMENTS", 1009, [], { maxFragments: 2 });
     checkMessages(small, [["text", "", true]], { maxFragments: 3 });
+  });
+
+  it("MessageCore checks whole text messages with the engine's native check, parts with its own, same verdicts", () => {
+    const before = { isUtf8: engine.isUtf8, from: engine.nativeUtf8From };
+    let calls = 0;
+    engine.isUtf8 = (b) => {
+      calls++;
+      return isValidUtf8(b);
+    };
+    engine.nativeUtf8From = 0;
+    try {
+      // Whole messages: the native check decides (bad surrogate, overlong, truncated; good).
+      for (const bad of ["\xed\xa0\x80", "ok\xc0\xaf", "a\xe2\x82"]) {
+        calls = 0;
+        const input = frame({ opcode: 1, payload: bad });
+        const run = runMessages(new MessageCore(), [input], true);
+        assert.equal(run.error?.code, "WS_INVALID_UTF8", JSON.stringify(bad));
+        assert.equal(calls, 1);
+      }
+      calls = 0;
+      checkMessages(frame({ opcode: 1, payload: enc("κόσμε") }), [["text", enc("κόσμε"), true]]);
+      assert.ok(calls > 0, "used for whole messages");
+      // Fragments are checked as they come (fail fast).
+      calls = 0;
+      const input = cat(
+        frame({ opcode: 1, payload: "a\xce", fin: false }),
+        frame({ opcode: 0, payload: "\xff" + "b".repeat(20), fin: false }),
+        frame({ opcode: 0, payload: "c" }),
+      );
+      checkMessageError(input, 14, "WS_INVALID_UTF8", 1007);
+      assert.equal(calls, 0, "never for fragments");
+      // A frame arriving in pieces fails at its bad byte (whole, it is checked natively).
+      checkMessageError(
+        frame({ opcode: 1, payload: "ok\xc0\xaf" + "z".repeat(30) }),
+        8,
+        "WS_INVALID_UTF8",
+        1007,
+      );
+    } finally {
+      engine.isUtf8 = before.isUtf8;
+      engine.nativeUtf8From = before.from;
+    }
   });
 
   it("MessageCore fails fast on invalid UTF-8 split across fragments with 1007", () => {

@@ -194,7 +194,7 @@ export class ProxySession {
     // adapter reuses its read buffer (Deno) the target needs a copy; a view of a fresh
     // chunk (Bun, Node) may be kept as it is: nothing writes into it again.
     const ws = this.ws;
-    const borrowed = data.buffer === ws._lent && ws._conn._sharedChunks;
+    const borrowed = ws._lent !== undefined && data.buffer === ws._lent; // set for a reused buffer only
     const tcp = this.#tcp;
     if (tcp === undefined || this.#tcpState !== Tcp.Open) {
       if (this.#tcpState === Tcp.Connecting) this.#pending.push(borrowed ? data.slice() : data);

@@ -70,11 +70,15 @@ export function sendBorrowed(ws: WebSocketConnection, data: Uint8Array, text: bo
  * bytes given to {@linkcode sendBorrowed} always.
  */
 function mustCopy(ws: WebSocketConnection, out: ChunkOut, data: Uint8Array): boolean {
+  const lent = ws._lent;
+  const otherLent = feeding()?._lent;
+  // Nothing borrowed or lent (fresh chunks, as on Bun): no need to ask for
+  // `data.buffer`, which costs an allocation on JavaScriptCore the first time.
+  if (borrowed === undefined && lent === undefined && otherLent === undefined) return false;
   const buffer = data.buffer;
   if (buffer === borrowed) return true;
-  if (buffer === ws._lent) return out !== ws._conn;
-  const other = feeding();
-  return other !== undefined && buffer === other._lent;
+  if (buffer === lent) return out !== ws._conn;
+  return otherLent !== undefined && buffer === otherLent;
 }
 
 /** Where a data message goes: the connection, or the hold queue while a message is sent in pieces. */
@@ -106,7 +110,10 @@ export function sendMessage(
     const bytes = text || typeof data !== "string" ? data : encoder.encode(data);
     if (out !== ws._conn && pmd.partOpen) {
       // The open message owns the compression context: compress this one after it.
-      const owned = typeof bytes === "string" || bytes.buffer !== ws._lent ? bytes : bytes.slice();
+      const owned = typeof bytes === "string" || ws._lent === undefined ||
+          bytes.buffer !== ws._lent
+        ? bytes
+        : bytes.slice();
       (out as HeldFrames).defer({ data: owned, opcode: text ? 1 : 2 });
       ok = true;
     } else ok = writeDeflated(out, text ? 1 : 2, bytes, max, pmd);

@@ -70,7 +70,9 @@ export function feedFrames(ws: WebSocketConnection, chunk: Uint8Array): void {
   }
   const prev = rx.ws; // a callback may resume another connection, which feeds it here
   rx.ws = ws;
-  ws._lent = chunk.buffer;
+  // Only a reused read buffer is lent (fresh chunks, as on Bun, may be kept
+  // as they are; and `chunk.buffer` costs an allocation on JavaScriptCore).
+  ws._lent = ws._conn._sharedChunks ? chunk.buffer : undefined;
   let error: WsProtocolError | undefined;
   try {
     error = core.push(chunk, rx);
@@ -174,7 +176,9 @@ export function fail(ws: WebSocketConnection, code: number, reason: string, erro
   ws._state = CLOSING;
   const x = ws._ex();
   x.held = undefined;
-  x.info ??= error === undefined ? { code, reason, wasClean: false } : { code, reason, wasClean: false, error };
+  x.info ??= error === undefined
+    ? { code, reason, wasClean: false }
+    : { code, reason, wasClean: false, error };
   void ws._conn.close();
 }
 

@@ -9,7 +9,7 @@
  */
 
 import { ConnectionError } from "../net/errors.ts";
-import { type PushSource, pushReadable } from "../net/_push_readable.ts";
+import { pushReadable, type PushSource } from "../net/_push_readable.ts";
 import { CLOSED, OPEN, STREAM_PAUSED, USER_PAUSED } from "./_ws_state.ts";
 import type { WebSocketCloseInfo, WebSocketConnection } from "./ws_connection.ts";
 
@@ -62,10 +62,15 @@ const QUEUE = 16;
 const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
 
-function take<T>(ws: WebSocketConnection, wrap: (src: PushSource<T>) => StreamSink): ReadableStream<T> {
+function take<T>(
+  ws: WebSocketConnection,
+  wrap: (src: PushSource<T>) => StreamSink,
+): ReadableStream<T> {
   const x = ws._ex();
   if (x.sink !== undefined) {
-    throw new TypeError(`Cannot read WebSocket ${ws.id} twice: its messages already go to a stream`);
+    throw new TypeError(
+      `Cannot read WebSocket ${ws.id} twice: its messages already go to a stream`,
+    );
   }
   if (x.lines !== undefined) {
     throw new TypeError(`Cannot read WebSocket ${ws.id} as a stream in line mode`);
@@ -88,7 +93,7 @@ function take<T>(ws: WebSocketConnection, wrap: (src: PushSource<T>) => StreamSi
 }
 
 function owned(ws: WebSocketConnection, payload: Uint8Array): Uint8Array {
-  return payload.buffer === ws._lent ? payload.slice() : payload;
+  return ws._lent !== undefined && payload.buffer === ws._lent ? payload.slice() : payload;
 }
 
 function sinkOf<T>(
@@ -108,7 +113,10 @@ function sinkOf<T>(
       else {
         src.error(
           info.error ??
-            new ConnectionError("ECONNRESET", `WebSocket ${ws.id} closed abnormally (${info.code})`),
+            new ConnectionError(
+              "ECONNRESET",
+              `WebSocket ${ws.id} closed abnormally (${info.code})`,
+            ),
         );
       }
     },
@@ -118,16 +126,22 @@ function sinkOf<T>(
 /** See {@linkcode WebSocketConnection.messages}. */
 export function messages(ws: WebSocketConnection): ReadableStream<string | Uint8Array> {
   if (!ws.bufferMessage) {
-    throw new TypeError(`Cannot read whole messages of WebSocket ${ws.id} as bufferMessage is false: use ws.fragments`);
+    throw new TypeError(
+      `Cannot read whole messages of WebSocket ${ws.id} as bufferMessage is false: use ws.fragments`,
+    );
   }
-  return take<string | Uint8Array>(ws, (src) =>
-    sinkOf(ws, src, (p, opcode) => opcode === 1 ? decoder.decode(p) : owned(ws, p)));
+  return take<string | Uint8Array>(
+    ws,
+    (src) => sinkOf(ws, src, (p, opcode) => opcode === 1 ? decoder.decode(p) : owned(ws, p)),
+  );
 }
 
 /** See {@linkcode WebSocketConnection.fragments}. */
 export function fragments(ws: WebSocketConnection): ReadableStream<WebSocketFragment> {
-  return take<WebSocketFragment>(ws, (src) =>
-    sinkOf(ws, src, (p, opcode, eom) => ({ data: owned(ws, p), text: opcode === 1, eom })));
+  return take<WebSocketFragment>(
+    ws,
+    (src) => sinkOf(ws, src, (p, opcode, eom) => ({ data: owned(ws, p), text: opcode === 1, eom })),
+  );
 }
 
 /** Waits for room in the send queue. */
@@ -157,7 +171,9 @@ function claim(ws: WebSocketConnection, what: string): object {
   }
   const x = ws._ex();
   if (x.outOwner !== undefined) {
-    throw new TypeError(`Cannot ${what} on WebSocket ${ws.id}: another message is being sent in pieces`);
+    throw new TypeError(
+      `Cannot ${what} on WebSocket ${ws.id}: another message is being sent in pieces`,
+    );
   }
   const owner = {};
   x.outOwner = owner;

@@ -70,7 +70,9 @@ export class WebSocketConnection {
   /** @internal */ _hs: HandshakeStage | undefined = undefined;
   /** @internal the opening request head */ _head: string | undefined = undefined;
   /** @internal */ _core: MessageCore | undefined = undefined;
-  /** @internal buffer of the chunk being decoded */ _lent: ArrayBufferLike | undefined = undefined;
+  /** @internal buffer of the chunk being decoded, when the socket reuses it */ _lent:
+    | ArrayBufferLike
+    | undefined = undefined;
   /** @internal rare state, see `_ex` */ _x: WsExtras | undefined = undefined;
   /** @internal ms in the handshake or closing phase */ _age = 0;
   /** @internal */ _rx = 0;
@@ -246,7 +248,13 @@ export class WebSocketConnection {
   }
 
   /** @internal Writes a piece of the open outgoing message owned by `owner`. */
-  _part(owner: object, data: string | Uint8Array, last: boolean, text: boolean, compress = true): boolean {
+  _part(
+    owner: object,
+    data: string | Uint8Array,
+    last: boolean,
+    text: boolean,
+    compress = true,
+  ): boolean {
     return sendPart(this, owner, data, last, text, compress);
   }
 
@@ -267,7 +275,11 @@ export class WebSocketConnection {
    * sent or a reason over 123 UTF-8 bytes. Closing a connecting socket
    * just drops it.
    */
-  close(code = 1000, reason = "", options: WebSocketCloseOptions = {}): Promise<WebSocketCloseInfo> {
+  close(
+    code = 1000,
+    reason = "",
+    options: WebSocketCloseOptions = {},
+  ): Promise<WebSocketCloseInfo> {
     const state = this._state;
     if (state === ReadyState.CONNECTING) void this._conn.close();
     else if (state === ReadyState.OPEN) {

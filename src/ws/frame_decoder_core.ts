@@ -4,6 +4,7 @@
  * @module
  */
 
+import { pieceCopy, SHORT_PIECE } from "../codec/_carry.ts";
 import { grow } from "./_grow.ts";
 import { xorMask } from "./_mask.ts";
 import { checkBoolean, checkInteger, DEFAULT_MAX_PAYLOAD } from "./_options.ts";
@@ -256,8 +257,12 @@ export class FrameDecoderCore {
     let buf = this.#buf;
     let out: Uint8Array;
     if (buf === undefined && (take === rem || this.#streamData)) {
-      // A view of the chunk: the whole frame, or a streamed part.
-      out = chunk.subarray(i, i + take);
+      // A view of the chunk: the whole frame, or a streamed part (a short one
+      // copied where views are costly, see pieceCopy).
+      const copy = pieceCopy.copy;
+      out = copy === undefined || take > SHORT_PIECE
+        ? chunk.subarray(i, i + take)
+        : copy(chunk, i, i + take);
       if (h.masked) xorMask(out, h.m0, h.m1, h.m2, h.m3, done & 3);
     } else {
       // Gather: grow by doubling up to the frame length, as bytes arrive.

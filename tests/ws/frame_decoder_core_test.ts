@@ -15,7 +15,7 @@ import {
   latin1,
   split,
 } from "./_frames.ts";
-import { arbCuts } from "../codec/_chunkings.ts";
+import { arbCuts, withPieceCopy } from "../codec/_chunkings.ts";
 
 const text = (payload: string, fin = true): Got => [1, fin, false, payload, true];
 
@@ -178,15 +178,29 @@ describe("FrameDecoderCore", () => {
     }
   });
 
-  it("FrameDecoderCore emits a frame inside one chunk as an unmasked view of it", () => {
-    const chunk = cat(frame({ opcode: 2, payload: "view" }), frame({ opcode: 9, payload: "p" }));
-    const seen: Uint8Array[] = [];
-    new FrameDecoderCore().push(chunk, (p) => seen.push(p));
-    assert.equal(seen.length, 2);
-    for (const p of seen) assert.equal(p.buffer, chunk.buffer);
-    assert.equal(latin1(seen[0]), "view");
-    assert.equal(latin1(chunk.subarray(6, 10)), "view"); // unmasked in place
-  });
+  it("FrameDecoderCore emits a frame inside one chunk as an unmasked view of it", () =>
+    withPieceCopy(false, () => {
+      const chunk = cat(frame({ opcode: 2, payload: "view" }), frame({ opcode: 9, payload: "p" }));
+      const seen: Uint8Array[] = [];
+      new FrameDecoderCore().push(chunk, (p) => seen.push(p));
+      assert.equal(seen.length, 2);
+      for (const p of seen) assert.equal(p.buffer, chunk.buffer);
+      assert.equal(latin1(seen[0]), "view");
+      assert.equal(latin1(chunk.subarray(6, 10)), "view"); // unmasked in place
+    }));
+
+  it("FrameDecoderCore emits payloads up to 128 bytes as unmasked copies when pieceCopy says so", () =>
+    withPieceCopy(true, () => {
+      const long = "L".repeat(129);
+      const chunk = cat(
+        frame({ opcode: 2, payload: "copy" }),
+        frame({ opcode: 1, payload: "x".repeat(128) }),
+        frame({ opcode: 2, payload: long }),
+      );
+      const seen: [string, boolean][] = [];
+      new FrameDecoderCore().push(chunk, (p) => seen.push([latin1(p), p.buffer === chunk.buffer]));
+      assert.deepEqual(seen, [["copy", false], ["x".repeat(128), false], [long, true]]);
+    }));
 
   it("FrameDecoderCore streams data frame parts as views and keeps control frames whole", () => {
     const input = cat(
@@ -224,11 +238,15 @@ describe("FrameDecoderCore", () => {
         }),
         fc.boolean(),
         fc.integer({ min: 0, max: 3 }),
-        ([frames, input, cuts], streamPayload, offset) => {
+        fc.boolean(),
+        ([frames, input, cuts], streamPayload, offset, copies) => {
           // Shift the input in its buffer so the 32-bit unmasking sees every alignment.
           const shifted = new Uint8Array(input.length + offset).subarray(offset);
           shifted.set(input);
-          const run = decode(new FrameDecoderCore({ streamPayload }), split(shifted, cuts));
+          let run: ReturnType<typeof decode> | undefined;
+          withPieceCopy(copies, () => {
+            run = decode(new FrameDecoderCore({ streamPayload }), split(shifted, cuts));
+          });
           assert.deepEqual(
             run,
             {

@@ -111,7 +111,7 @@ const shown = (argv: string[]) =>
 /** Starts a server and waits for its `listening on HOST:PORT` line (30 s). */
 export async function startServer(argv: string[]): Promise<Server> {
   for (const a of argv.slice(1)) {
-    if (/\.(ts|js|mjs)$/.test(a) && !fs.existsSync(path.join(ROOT, a))) {
+    if (/\.(ts|js|mjs)$/.test(a) && !fs.existsSync(path.resolve(ROOT, a))) {
       throw new StartError(
         `command failed to start: ${shown(argv)}: ${a} does not exist` +
           (a.startsWith("npm/")

@@ -56,11 +56,19 @@ const PUSHING = 512;
 const WANT_DRAIN = 1024;
 /** The last read batch gathered bytes to send: the next one takes a gather buffer at its start. */
 const GATHERED = 2048;
+
 /** Either bit: no more sending. */
 const ENDING = CLOSING | IS_CLOSED;
 
 const encoder = new TextEncoder();
 const CRLF = new Uint8Array([13, 10]);
+
+/**
+ * The read buffer whose bytes a connection is delivering now, when its
+ * socket reads into it again (`sharedChunks`): another connection given
+ * them to write copies them (see `write`).
+ */
+let delivering: ArrayBufferLike | undefined;
 
 /**
  * A live TCP connection of a {@linkcode Server}.
@@ -327,6 +335,10 @@ export class Connection {
       if (this.#readBuffer !== undefined && chunk.buffer === this.#readBuffer) {
         return writeCopy(this.#socket, chunk);
       }
+    } else if (delivering !== undefined && chunk.buffer === delivering) {
+      // Bytes another connection is delivering from a read buffer its socket
+      // reads into again (a relay, a broadcast): this queue may keep them.
+      return n > STAGE_MAX ? writeCopy(this.#socket, chunk) : this.#socket.write(chunk.slice());
     }
     return this.#socket.write(chunk);
   }
@@ -718,7 +730,10 @@ export class Connection {
     const sock = this.#socket;
     sock.cork();
     this.#flags |= BATCHING;
-    this.#readBuffer = sock.sharedChunks && !sock.lendsReadBuffer ? chunk.buffer : undefined;
+    const shared = sock.sharedChunks;
+    const outer = delivering;
+    if (shared) delivering = chunk.buffer;
+    this.#readBuffer = shared && !sock.lendsReadBuffer ? chunk.buffer : undefined;
     if ((this.#flags & GATHERED) !== 0) {
       // An echo-like connection: its writes get writeLine's fast path from the first.
       this.#stageBuf ??= reuseStage() ?? room(undefined, 0, 0);
@@ -727,6 +742,7 @@ export class Connection {
     try {
       this.#feed(chunk);
     } finally {
+      delivering = outer;
       this.#flags &= ~BATCHING;
       this.#stageEnd = 0;
       this.#readBuffer = undefined;

@@ -1,0 +1,180 @@
+// inprocess_bun.ts: CPU time per echoed line or WebSocket message of the
+// library on Bun, without the network. `Bun.listen` is replaced by a fake
+// that captures the adapter's socket handlers; they are then fed chunks by
+// hand, and the fake socket's write takes everything. The figure is process
+// CPU time (user + system) per unit: on a shared host it moves much less than
+// wall time or loopback throughput (the Bun rows of the README use it).
+//
+//   lines: chunks of N 64-byte CRLF lines, `tcp-echo --lines` as the CLI does it;
+//   hand:  the same chunks through the hand loop of scripts/bench/echo_bun.ts;
+//   ws:    chunks of N masked 64-byte text frames, `ws-echo` as the CLI does it
+//          (after a real handshake).
+//
+// Run (from the repository root, node_modules/.bin on PATH):
+//   bun scripts/bench/inprocess_bun.ts lines|hand|ws [--per-chunk N] [--root DIR]
+// --root measures another checkout (a `git worktree` of an older commit):
+// alternate runs of two roots to compare them.
+import fs from "node:fs";
+import path from "node:path";
+import process from "node:process";
+
+declare const Bun: {
+  listen: unknown;
+  Transpiler: new (o: { loader: string }) => { transformSync(code: string): string };
+};
+
+/** The adapter's handlers, as far as used here. */
+interface Handlers {
+  open(raw: FakeRaw): void;
+  data(raw: FakeRaw, chunk: Uint8Array): void;
+}
+type FakeRaw = ReturnType<typeof fakeRaw>;
+
+const argv = process.argv.slice(2);
+const mode = argv[0] ?? "lines";
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(name);
+  return i === -1 ? dflt : argv[i + 1] ?? dflt;
+};
+const perChunk = Number(opt("--per-chunk", "16"));
+const root = path.resolve(opt("--root", "."));
+if (!["lines", "hand", "ws"].includes(mode) || !(perChunk >= 1)) {
+  console.error("usage: inprocess_bun.ts lines|hand|ws [--per-chunk N] [--root DIR]");
+  process.exit(2);
+}
+const UNITS = 6_000_000; // per measured run
+
+let sink = 0;
+function fakeRaw() {
+  return {
+    data: undefined as unknown,
+    remoteAddress: "127.0.0.1",
+    remotePort: 40000,
+    localAddress: "127.0.0.1",
+    localPort: 7000,
+    write(b: Uint8Array, _off?: number, len?: number): number {
+      const n = len ?? b.byteLength;
+      sink += n;
+      return n;
+    },
+    shutdown() {},
+    end() {},
+    terminate() {},
+    pause() {},
+    resume() {},
+    setNoDelay: () => true,
+    setKeepAlive: () => true,
+  };
+}
+
+/** Runs `feed` on fresh copies of `chunk` (Bun gives a fresh buffer per read); CPU ns per unit. */
+function measure(feed: (c: Uint8Array) => void, chunk: Uint8Array, units: number): number {
+  const chunks = Math.max(1, Math.floor(UNITS / units));
+  const run = (n: number) => {
+    for (let i = 0; i < n; i++) feed(Buffer.from(chunk));
+  };
+  run(chunks >> 2);
+  const c0 = process.cpuUsage();
+  run(chunks);
+  const c = process.cpuUsage(c0);
+  return ((c.user + c.system) * 1000) / (chunks * units);
+}
+
+/** Captures the handlers the Bun adapter passes to `Bun.listen`. */
+function fakeListen(): () => Handlers {
+  let handlers: Handlers | undefined;
+  (globalThis as unknown as { Bun: { listen: unknown } }).Bun.listen = (
+    o: { hostname: string; socket: Handlers },
+  ) => {
+    handlers = o.socket;
+    return { hostname: o.hostname, port: 7000, stop() {} };
+  };
+  return () => handlers!;
+}
+
+const lineChunk = () => {
+  const c = new Uint8Array(64 * perChunk).fill(0x78);
+  for (let i = 0; i < perChunk; i++) c.set([13, 10], i * 64 + 62);
+  return c;
+};
+
+async function lines(): Promise<number> {
+  const handlers = fakeListen();
+  const { serve } = await import(path.join(root, "mod.ts"));
+  await serve({
+    hostname: "127.0.0.1",
+    port: 7000,
+    singleLineMode: true,
+    onData: (
+      conn: { connected: boolean; writeLine(b: Uint8Array): boolean; pause(): void },
+      bytes: Uint8Array,
+    ) => {
+      if (conn.connected && !conn.writeLine(bytes)) conn.pause();
+    },
+  });
+  const raw = fakeRaw();
+  handlers().open(raw);
+  await new Promise((r) => setTimeout(r, 10));
+  return measure((c) => handlers().data(raw, c), lineChunk(), perChunk);
+}
+
+function hand(): number {
+  const src = fs.readFileSync(path.join(root, "scripts/bench/echo_bun.ts"), "utf8");
+  const code = src.slice(src.indexOf("function send("), src.indexOf("function parseArgs"));
+  const js = new Bun.Transpiler({ loader: "ts" }).transformSync(
+    `const MAX_LINE = 65536;${code};export { lineData };`,
+  );
+  const lineData = new Function(js.replace(/export\s*\{\s*lineData\s*\};?/, "return lineData;"))();
+  const raw = fakeRaw();
+  raw.data = { queue: null, out: null, carry: null, carried: 0 };
+  return measure((c) => lineData(raw, c), lineChunk(), perChunk);
+}
+
+async function ws(): Promise<number> {
+  const handlers = fakeListen();
+  const { serveWs } = await import(path.join(root, "src/ws/ws_server.ts"));
+  await serveWs({
+    hostname: "127.0.0.1",
+    port: 7000,
+    maxWriteBuffer: 8 * 1024 * 1024,
+    onMessage: (
+      w: { readyState: number; send(d: Uint8Array, t: boolean): boolean; pause(): void },
+      data: Uint8Array,
+      text: boolean,
+    ) => {
+      if (w.readyState === 1 && !w.send(data, text)) w.pause();
+    },
+  });
+  const raw = fakeRaw();
+  handlers().open(raw);
+  await new Promise((r) => setTimeout(r, 10));
+  handlers().data(
+    raw,
+    Buffer.from(
+      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  const key = [1, 2, 3, 4];
+  const frame = [
+    0x81,
+    0x80 | 64,
+    ...key,
+    ...Array.from({ length: 64 }, (_, j) => 0x61 ^ key[j & 3]!),
+  ];
+  const chunk = new Uint8Array(frame.length * perChunk);
+  for (let i = 0; i < perChunk; i++) chunk.set(frame, i * frame.length);
+  const before = sink;
+  handlers().data(raw, Buffer.from(chunk));
+  if (sink - before !== perChunk * 66) throw new Error(`echo check failed: ${sink - before} bytes`);
+  return measure((c) => handlers().data(raw, c), chunk, perChunk);
+}
+
+const ns = mode === "hand" ? hand() : mode === "ws" ? await ws() : await lines();
+console.log(
+  `${mode} per-chunk=${perChunk} ${ns.toFixed(1)} ns of CPU per ${
+    mode === "ws" ? "message" : "line"
+  }`,
+);
+process.exit(0);

@@ -56,7 +56,6 @@ const PUSHING = 512;
 const WANT_DRAIN = 1024;
 /** The last read batch gathered bytes to send: the next one takes a gather buffer at its start. */
 const GATHERED = 2048;
-
 /** Either bit: no more sending. */
 const ENDING = CLOSING | IS_CLOSED;
 

@@ -25,6 +25,12 @@ export const SHORT_PIECE = 128;
 export const pieceCopy: {
   copy: ((chunk: Uint8Array, a: number, b: number) => Uint8Array) | undefined;
 } = { copy: undefined };
+
+/** Bytes `[a, b)` of `chunk`: a view, or a copy where {@linkcode pieceCopy} says so. */
+export function pieceOf(chunk: Uint8Array, a: number, b: number): Uint8Array {
+  const copy = pieceCopy.copy;
+  return copy === undefined || b - a > SHORT_PIECE ? chunk.subarray(a, b) : copy(chunk, a, b);
+}
 const FIRST_CAPACITY = 64;
 
 /** Concatenates two arrays into a new one. */
@@ -52,10 +58,7 @@ export class Carry {
    * reused, so it is never viewed).
    */
   piece(chunk: Uint8Array, a: number, b: number): Uint8Array {
-    if (a >= 0) {
-      const copy = pieceCopy.copy;
-      return copy === undefined || b - a > SHORT_PIECE ? chunk.subarray(a, b) : copy(chunk, a, b);
-    }
+    if (a >= 0) return pieceOf(chunk, a, b);
     const len = this.length;
     if (b <= 0) return this.bytes.slice(len + a, len + b);
     const out = new Uint8Array(b - a);

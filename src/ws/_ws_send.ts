@@ -9,6 +9,7 @@
  */
 
 import { writeFrameHeader } from "./frame_encoder.ts";
+import { put } from "../net/_connection_stage.ts";
 import { LARGE_BUFFERS, type LendingPool, takeBuffer } from "../runtime/buffer_pool.ts";
 
 /** Where frames go: a connection, or a hold queue. */
@@ -67,9 +68,7 @@ export function writeFrame(
     if (at >= 0) {
       const buf = out._stageBuffer!;
       writeFrameHeader(buf, at, opcode, n, fin, rsv1);
-      // put() inlined: a shared helper's set() call is not specialised to this site.
-      if (n > 16) buf.set(payload, at + h);
-      else for (let i = 0; i < n; i++) buf[at + h + i] = payload[i]!;
+      put(buf, at + h, payload, n);
       return out._reservedOk!();
     }
     if (n > COPY_UP_TO && out._writeLent !== undefined) {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { pieceCopy, SHORT_PIECE } from "../codec/_carry.ts";
+import { pieceOf } from "../codec/_carry.ts";
 import { grow } from "./_grow.ts";
 import { xorMask } from "./_mask.ts";
 import { checkBoolean, checkInteger, DEFAULT_MAX_PAYLOAD } from "./_options.ts";
@@ -259,10 +259,7 @@ export class FrameDecoderCore {
     if (buf === undefined && (take === rem || this.#streamData)) {
       // A view of the chunk: the whole frame, or a streamed part (a short one
       // copied where views are costly, see pieceCopy).
-      const copy = pieceCopy.copy;
-      out = copy === undefined || take > SHORT_PIECE
-        ? chunk.subarray(i, i + take)
-        : copy(chunk, i, i + take);
+      out = pieceOf(chunk, i, i + take);
       if (h.masked) xorMask(out, h.m0, h.m1, h.m2, h.m3, done & 3);
     } else {
       // Gather: grow by doubling up to the frame length, as bytes arrive.

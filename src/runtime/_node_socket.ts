@@ -8,6 +8,7 @@
 import type { NetAddr, Socket, SocketHandlers } from "../net/types.ts";
 import { callSafely, CLOSE_LINGER_MS, netAddr, NOOP_HANDLERS, rethrowLater } from "./_common.ts";
 import { toSystemError } from "./_errors.ts";
+import { giveBack, LARGE_BUFFERS, takeBuffer } from "./buffer_pool.ts";
 
 type Listener0 = (...args: any[]) => void;
 
@@ -71,8 +72,34 @@ const SHARED_READ_BUFFER = new Uint8Array(65536);
  * in one read, not two (the second of 32 bytes, forwarded alone).
  */
 const LARGE_SHARED_READ_BUFFER = new Uint8Array(131072);
-/** Whether the socket just read asked for large reads (see `_sharedReadBuffer`). */
-let largeNext = false;
+/**
+ * Sockets that may have a read buffer of their own (see `#nextBuffer`): at
+ * most this many at once, so at most 8 MiB (4 MiB without large reads).
+ */
+const MAX_OWN_BUFFERS = 64;
+/** Sockets with a read buffer of their own now. */
+let ownBuffers = 0;
+/** Reads of at most a quarter of the buffer, in a row, after which a socket gives its own buffer up. */
+const SMALL_READS = 8;
+/** The buffer of the next read, left by the read callback for `_sharedReadBuffer`. */
+let nextBuffer: Uint8Array = SHARED_READ_BUFFER;
+/** The buffer whose bytes a read callback is delivering now. */
+let reading: ArrayBufferLike | undefined;
+
+/**
+ * A read buffer of `size` bytes for one socket: the start of a pooled
+ * buffer (whose size classes leave room for a frame header), so reads stay
+ * at the shared buffers' sizes.
+ */
+function ownBuffer(size: number): Uint8Array {
+  const buf = takeBuffer(LARGE_BUFFERS, size);
+  return buf.byteLength === size ? buf : buf.subarray(0, size);
+}
+
+/** The whole pooled buffer that `ownBuffer` gave a view of. */
+function whole(own: Uint8Array): Uint8Array {
+  return own.byteLength === own.buffer.byteLength ? own : new Uint8Array(own.buffer);
+}
 
 const OWNER = Symbol("netstreams.NodeSocket");
 
@@ -96,10 +123,14 @@ function ownerOf(raw: NodeRawSocket): NodeSocket {
 }
 
 /**
- * A `node:net` socket as a {@linkcode Socket}. Chunks are views of a shared
+ * A `node:net` socket as a {@linkcode Socket}. Chunks are views of a reused
  * read buffer with `sharedReads` (made with {@linkcode SHARED_READS}; Node's
  * own sockets), else fresh buffers (`sharedChunks` false: TLS sockets, and
- * `node:net` on Deno and Bun). `write` follows Node's `writableHighWaterMark`;
+ * `node:net` on Deno and Bun). The read buffer is shared by all sockets
+ * while their reads are small; a socket whose reads fill it (bulk data) gets
+ * a buffer of its own, which its writes may keep views of: it then reads
+ * into another (`lendsReadBuffer`; an echo or relay of 64 KiB reads is not
+ * copied). `write` follows Node's `writableHighWaterMark`;
  * `abort` sends RST with `resetAndDestroy`. Event listeners are shared
  * functions, not closures per socket.
  */
@@ -107,6 +138,15 @@ export class NodeSocket implements Socket {
   /** True when reads go to the shared buffer (`sharedReads`); else Node hands out a new buffer per read. */
   get sharedChunks(): boolean {
     return this.#sharedReads;
+  }
+  /**
+   * True while the chunk being delivered is in this socket's own read
+   * buffer: `write` may keep views of it, the socket reads into another
+   * buffer until they are written. False for the shared buffer.
+   */
+  get lendsReadBuffer(): boolean {
+    const own = this.#own;
+    return own !== undefined && reading === own.buffer;
   }
   /** `uncork` hands the gathered chunks to libuv as one vectored write, uncopied. */
   get gathersWrites(): boolean {
@@ -117,6 +157,9 @@ export class NodeSocket implements Socket {
   #raw: NodeRawSocket;
   #sharedReads: boolean;
   #largeReads = false;
+  /** This socket's own read buffer, while its reads are large (see `#nextBuffer`). */
+  #own: Uint8Array | undefined;
+  #smallReads = 0;
   /**
    * Reads of up to 128 KiB instead of 64 KiB: only with `sharedReads` (Node's
    * own reads are 64 KiB, in fresh buffers).
@@ -343,11 +386,14 @@ export class NodeSocket implements Socket {
 
   /**
    * `onread.buffer` of {@linkcode SHARED_READS}: the buffer of the next read.
-   * Node asks once when the socket is made, then right after every read
-   * callback (without `this`): the callback leaves the answer in `largeNext`.
+   * Node asks once when the socket is made (the shared buffer), then right
+   * after every read callback (without `this`): the callback leaves the
+   * answer in `nextBuffer`. Node keeps the buffer alive while it reads into it.
    */
   static _sharedReadBuffer(): Uint8Array {
-    return largeNext ? LARGE_SHARED_READ_BUFFER : SHARED_READ_BUFFER;
+    const next = nextBuffer;
+    nextBuffer = SHARED_READ_BUFFER;
+    return next;
   }
 
   /**
@@ -361,11 +407,64 @@ export class NodeSocket implements Socket {
     if (socket === undefined || socket.#closed) return false;
     if (!socket.#closing) {
       const chunk = buffer.subarray(0, n);
+      reading = buffer.buffer;
       const error = callSafely(() => socket.#handlers.data(chunk));
+      reading = undefined;
       if (error !== undefined) socket.#fail(error);
     }
-    largeNext = socket.#largeReads; // maybe set by the data handler (a WebSocket upgrade)
+    nextBuffer = socket.#nextBuffer(buffer, n);
     return true;
+  }
+
+  /**
+   * The buffer of this socket's next read, after a read of `n` bytes into
+   * `buffer`. Reads that fill the shared buffer get the socket a buffer of
+   * its own (from {@linkcode LARGE_BUFFERS}), while fewer than
+   * {@linkcode MAX_OWN_BUFFERS} sockets have one. Writes still queued after
+   * the callback may hold views of it: it is then lent to the queue and the
+   * socket reads into another. After {@linkcode SMALL_READS} small reads in
+   * a row the socket goes back to the shared buffer. Large reads (a
+   * WebSocket upgrade) may be asked for by the data handler meanwhile.
+   */
+  #nextBuffer(buffer: Uint8Array, n: number): Uint8Array {
+    const size = this.#largeReads
+      ? LARGE_SHARED_READ_BUFFER.byteLength
+      : SHARED_READ_BUFFER.byteLength;
+    const shared = this.#largeReads ? LARGE_SHARED_READ_BUFFER : SHARED_READ_BUFFER;
+    let own = this.#own;
+    if (this.#closing || this.#closed) {
+      this.#dropOwnBuffer();
+      return shared;
+    }
+    if (own === undefined) {
+      if (n < buffer.byteLength || ownBuffers >= MAX_OWN_BUFFERS) return shared;
+      ownBuffers++;
+      this.#smallReads = 0;
+      return this.#own = ownBuffer(size);
+    }
+    if (n <= own.byteLength >>> 2 && ++this.#smallReads >= SMALL_READS) {
+      this.#dropOwnBuffer();
+      return shared;
+    }
+    if (n > own.byteLength >>> 2) this.#smallReads = 0;
+    if (this.#raw.writableLength > 0) {
+      LARGE_BUFFERS.lend(whole(own), this.#raw); // written views of it may be queued
+      own = this.#own = ownBuffer(size);
+    } else if (own.byteLength < size) {
+      giveBack(LARGE_BUFFERS, whole(own));
+      own = this.#own = ownBuffer(size);
+    }
+    return own;
+  }
+
+  /** Gives this socket's own read buffer back (unless its queue may hold views of it) and forgets it. */
+  #dropOwnBuffer(): void {
+    const own = this.#own;
+    if (own === undefined) return;
+    this.#own = undefined;
+    ownBuffers--;
+    if (this.#raw.writableLength > 0) LARGE_BUFFERS.lend(whole(own), this.#raw);
+    else giveBack(LARGE_BUFFERS, whole(own));
   }
 
   static #onEnd(this: NodeRawSocket): void {
@@ -397,6 +496,7 @@ export class NodeSocket implements Socket {
   static #onClose(this: NodeRawSocket): void {
     const socket = ownerOf(this);
     socket.#closed = true;
+    socket.#dropOwnBuffer();
     if (socket.#linger !== undefined) clearTimeout(socket.#linger);
     if (socket.#started) socket.#emitClose();
   }

@@ -56,6 +56,12 @@ const PUSHING = 512;
 const WANT_DRAIN = 1024;
 /** The last read batch gathered bytes to send: the next one takes a gather buffer at its start. */
 const GATHERED = 2048;
+/** Read as `bytes` (the readable stream). */
+const BYTES_CONSUMER = 4096;
+/** Read as `segments`. */
+const SEGMENTS_CONSUMER = 8192;
+/** Any traffic since the sweeper last looked. */
+const TOUCHED = 16384;
 /** Either bit: no more sending. */
 const ENDING = CLOSING | IS_CLOSED;
 
@@ -68,6 +74,19 @@ const CRLF = new Uint8Array([13, 10]);
  * them to write copies them (see `write`).
  */
 let delivering: ArrayBufferLike | undefined;
+/**
+ * The same buffer while the batching connection's socket does not lend it
+ * (`lendsReadBuffer`): the batch copies writes of its bytes.
+ */
+let batchReadBuffer: ArrayBufferLike | undefined;
+
+/** Idle and write timeouts in milliseconds (one object shared by connections with the same). */
+export interface Timeouts {
+  /** Idle timeout, 0 = none. */
+  readonly idle: number;
+  /** Write timeout, 0 = none. */
+  readonly write: number;
+}
 
 /**
  * A live TCP connection of a {@linkcode Server}.
@@ -88,12 +107,8 @@ export class Connection {
   bytesReceived = 0;
   /** Bytes accepted for sending so far. */
   bytesSent = 0;
-  /** Idle timeout in milliseconds, 0 = none (reference: IdleTimeout). */
-  #idleTimeout: number;
-  /** Write (send) timeout in milliseconds, 0 = none (reference: Timeout). */
-  #writeTimeout: number;
-  /** @internal set on any traffic, cleared by the sweeper. */
-  _touched = false;
+  /** Idle and write timeouts (reference: IdleTimeout, Timeout); a new object when one is set. */
+  #timeouts: Timeouts;
   /** @internal milliseconds without traffic, kept by the sweeper. */
   _idleFor = 0;
 
@@ -103,7 +118,6 @@ export class Connection {
   readonly #host: ConnectionHost;
   #framing: Framing;
   #core: FramingCore | undefined;
-  #consumer: Consumer = "events";
   /** State most connections never use: read with `#x?.`, written through `#ex()`. */
   #x: Extras | undefined;
 
@@ -113,15 +127,30 @@ export class Connection {
     socket: Socket,
     host: ConnectionHost,
     framing: Framing,
-    timeouts: { idle: number; write: number },
+    timeouts: Timeouts,
   ) {
     this.id = id;
     this.#socket = socket;
     this.#host = host;
     this.#framing = framing;
     this.#core = createCore(framing);
-    this.#idleTimeout = timeouts.idle;
-    this.#writeTimeout = timeouts.write;
+    this.#timeouts = timeouts;
+  }
+
+  /** How the connection is read: events, or one of the stream faces (bits of #flags). */
+  get #consumer(): Consumer {
+    const flags = this.#flags;
+    if ((flags & BYTES_CONSUMER) !== 0) return "bytes";
+    return (flags & SEGMENTS_CONSUMER) !== 0 ? "segments" : "events";
+  }
+
+  /** @internal set on any traffic, cleared by the sweeper. */
+  get _touched(): boolean {
+    return (this.#flags & TOUCHED) !== 0;
+  }
+  set _touched(touched: boolean) {
+    if (touched) this.#flags |= TOUCHED;
+    else this.#flags &= ~TOUCHED;
   }
 
   /** The rare state, built on first write. */
@@ -212,18 +241,18 @@ export class Connection {
 
   /** Idle timeout in milliseconds (no data either way), 0 = none. */
   get idleTimeout(): number {
-    return this.#idleTimeout;
+    return this.#timeouts.idle;
   }
   set idleTimeout(ms: number) {
-    this.#idleTimeout = checkMs("idleTimeout", ms);
+    this.#timeouts = { idle: checkMs("idleTimeout", ms), write: this.#timeouts.write };
     this.#host.timeoutChanged(ms);
   }
   /** Send timeout in milliseconds: the connection fails when its queue makes no progress that long. 0 = none. */
   get writeTimeout(): number {
-    return this.#writeTimeout;
+    return this.#timeouts.write;
   }
   set writeTimeout(ms: number) {
-    this.#writeTimeout = checkMs("writeTimeout", ms);
+    this.#timeouts = { idle: this.#timeouts.idle, write: checkMs("writeTimeout", ms) };
     this.#host.timeoutChanged(ms);
   }
 
@@ -319,7 +348,7 @@ export class Connection {
         `Cannot queue ${n} bytes on connection ${this.id}: ${queued} bytes are waiting; await conn.ready first`,
       );
     }
-    this._touched = true;
+    this.#flags |= TOUCHED;
     this.bytesSent += n;
     if ((flags & BATCHING) !== 0) {
       // Inside a read batch: small writes are gathered into one buffer (one
@@ -331,7 +360,7 @@ export class Connection {
         return host.writeHighWaterMark - queued - n > 0 || this.#wantDrain();
       }
       this.#flushStage();
-      if (this.#readBuffer !== undefined && chunk.buffer === this.#readBuffer) {
+      if (batchReadBuffer !== undefined && chunk.buffer === batchReadBuffer) {
         return writeCopy(this.#socket, chunk);
       }
     } else if (delivering !== undefined && chunk.buffer === delivering) {
@@ -355,7 +384,7 @@ export class Connection {
     const staged = this.#stageLength;
     const queued = this.#socket.writableLength + staged;
     if (queued > 0 && queued + n > this.#host.maxWriteBuffer) return -1;
-    this._touched = true;
+    this.#flags |= TOUCHED;
     this.bytesSent += n;
     let buf = this.#stageBuf;
     if (buf === undefined && staged === 0) buf = reuseStage();
@@ -445,8 +474,6 @@ export class Connection {
     return byMarks < buf.byteLength ? byMarks : buf.byteLength;
   }
 
-  /** The socket's read buffer during a batch, when it reuses it (see _connection_stage.ts). */
-  #readBuffer: ArrayBufferLike | undefined;
   #stageBuf: Uint8Array | undefined;
   #stageLength = 0;
   /** See #stageBound: kept while the buffer and the socket's queue stay as they were. */
@@ -700,8 +727,8 @@ export class Connection {
   /** @internal Fails the connection with a timeout (used by the sweeper). */
   _timeout(what: "idle" | "write"): void {
     const msg = what === "idle"
-      ? `Connection ${this.id} idle for ${this.#idleTimeout} ms`
-      : `Connection ${this.id} could not send for ${this.#writeTimeout} ms`;
+      ? `Connection ${this.id} idle for ${this.#timeouts.idle} ms`
+      : `Connection ${this.id} could not send for ${this.#timeouts.write} ms`;
     const err = new ConnectionError("ETIMEDOUT", msg);
     if (what === "idle") this.#closeGracefully(err);
     else this.abort(err);
@@ -715,9 +742,9 @@ export class Connection {
 
   /** @internal */
   _data(chunk: Uint8Array): void {
-    this._touched = true;
+    this.#flags |= TOUCHED;
     this.bytesReceived += chunk.byteLength;
-    if (this.#consumer === "bytes") {
+    if ((this.#flags & BYTES_CONSUMER) !== 0) {
       const src = this.#x!.source as PushSource<Uint8Array>;
       if (!src.push(this.#socket.sharedChunks ? chunk.slice() : chunk)) this.#pauseForStream();
       return;
@@ -732,8 +759,9 @@ export class Connection {
     this.#flags |= BATCHING;
     const shared = sock.sharedChunks;
     const outer = delivering;
+    const outerBatch = batchReadBuffer;
     if (shared) delivering = chunk.buffer;
-    this.#readBuffer = shared && !sock.lendsReadBuffer ? chunk.buffer : undefined;
+    batchReadBuffer = shared && !sock.lendsReadBuffer ? chunk.buffer : undefined;
     if ((this.#flags & GATHERED) !== 0) {
       // An echo-like connection: its writes get writeLine's fast path from the first.
       this.#stageBuf ??= reuseStage() ?? room(undefined, 0, 0);
@@ -743,9 +771,9 @@ export class Connection {
       this.#feed(chunk);
     } finally {
       delivering = outer;
+      batchReadBuffer = outerBatch;
       this.#flags &= ~BATCHING;
       this.#stageEnd = 0;
-      this.#readBuffer = undefined;
       if (!this.#has(IS_CLOSED)) this.#flushStage();
       else this.#stageLength = 0;
       if (this.#has(WANT_DRAIN)) {
@@ -780,7 +808,7 @@ export class Connection {
         `Cannot read connection ${this.id} as ${kind}: it is already read as ${this.#consumer}`,
       );
     }
-    this.#consumer = kind;
+    this.#flags |= kind === "bytes" ? BYTES_CONSUMER : SEGMENTS_CONSUMER;
     const held = this.#x?.takeHeld();
     if (held && kind === "bytes") queueMicrotask(() => this._data(held));
     else if (held) queueMicrotask(() => this.#feed(held));

@@ -8,7 +8,7 @@
 
 import { getRuntime } from "../runtime/mod.ts";
 import type { Listener, NetAddr, RuntimeAdapter, Socket } from "./types.ts";
-import { type CloseInfo, Connection, type ConnectionHost } from "./connection.ts";
+import { type CloseInfo, Connection, type ConnectionHost, type Timeouts } from "./connection.ts";
 import { type Framing, resolveFraming } from "./framing.ts";
 import { ErrorCode, ListenError, type ListenFailure, ServerError } from "./errors.ts";
 import { IpFilter } from "./ip_filter.ts";
@@ -54,6 +54,8 @@ export class Server implements AsyncDisposable {
   #banner: Uint8Array | undefined;
   #tooBusy: Uint8Array | undefined;
   #tls: ResolvedTls | undefined;
+  /** The timeouts new connections start with (one object shared by them). */
+  #timeouts: Timeouts = { idle: 0, write: 0 };
 
   /** Creates a server; call {@linkcode Server.listen} to start. Throws on invalid options. */
   constructor(options: ServerOptions = {}) {
@@ -223,6 +225,7 @@ export class Server implements AsyncDisposable {
     this.#tooBusy = bannerBytes(o.tooBusyBanner);
     this.#sweeper.want(o.idleTimeout ?? 0);
     this.#sweeper.want(o.writeTimeout ?? 0);
+    this.#timeouts = { idle: o.idleTimeout ?? 0, write: o.writeTimeout ?? 0 };
   }
 
   #makeHost(): ConnectionHost {
@@ -305,10 +308,7 @@ export class Server implements AsyncDisposable {
       return;
     }
     const id = String(this.#nextId++);
-    const conn = new Connection(id, socket, this.#host, this.#framing, {
-      idle: o.idleTimeout ?? 0,
-      write: o.writeTimeout ?? 0,
-    });
+    const conn = new Connection(id, socket, this.#host, this.#framing, this.#timeouts);
     this.#connections.set(id, conn);
     this.#sweeper.start();
     socket.setNoDelay(o.noDelay ?? true);

@@ -32,6 +32,15 @@ const CLOSING = 256;
 const ABORTED = 512;
 const CLOSED = 1024;
 const CLOSE_EMITTED = 2048;
+/** The bits above these count the open `cork()` calls, one unit each. */
+const CORK = 4096;
+const CORKS = -CORK;
+
+/** What only a closing or failed socket has (one slot fewer on every idle connection). */
+interface Ending {
+  error?: Error;
+  linger?: ReturnType<typeof setTimeout>;
+}
 
 /** Bun's `Socket`, as far as used here. */
 export interface BunRawSocket {
@@ -91,10 +100,8 @@ export class BunSocket implements Socket {
   #queue: ChunkQueue | undefined;
   /** The one chunk written while corked with nothing queued (no queue made for it). */
   #one: Uint8Array | undefined;
-  #corks = 0;
   // lifetime
-  #error: Error | undefined;
-  #linger: ReturnType<typeof setTimeout> | undefined;
+  #ending: Ending | undefined;
 
   /** Wraps a Bun socket and stores itself in `raw.data`. */
   /** True when any of `bits` is set in #flags. */
@@ -161,7 +168,7 @@ export class BunSocket implements Socket {
       },
       error(raw, error) {
         const socket = raw.data;
-        if (socket !== undefined) socket.#error ??= toSystemError(error);
+        if (socket !== undefined) socket.#setError(toSystemError(error));
       },
     };
   }
@@ -225,7 +232,7 @@ export class BunSocket implements Socket {
     if (this.#has(CLOSED) || this.#has(FIN_REQUESTED)) return false;
     let queue = this.#queue;
     if ((queue === undefined || queue.isEmpty) && chunk.byteLength > 0) {
-      if (this.#corks === 0) {
+      if ((this.#flags & CORKS) === 0) {
         const n = this.#raw.write(chunk);
         if (n === chunk.byteLength) return true;
         if (n < 0) return false; // closed under us; `close` follows
@@ -274,7 +281,7 @@ export class BunSocket implements Socket {
   requestDrain(): void {
     if (this.#has(CLOSED)) return;
     this.#flags |= NEED_DRAIN;
-    if (this.#corks === 0 && this.writableLength === 0) queueMicrotask(() => this.#flush());
+    if ((this.#flags & CORKS) === 0 && this.writableLength === 0) queueMicrotask(() => this.#flush());
   }
 
   /** Above the high-water mark: a `drain` will follow. Returns false. */
@@ -285,13 +292,15 @@ export class BunSocket implements Socket {
 
   /** Queues the following writes until `uncork`. */
   cork(): void {
-    this.#corks++;
+    this.#flags += CORK;
   }
 
   /** Ends one `cork`; the last one writes what was gathered. */
   uncork(): void {
-    if (this.#corks === 0) return;
-    if (--this.#corks === 0) this.#flush();
+    const flags = this.#flags;
+    if ((flags & CORKS) === 0) return;
+    this.#flags = flags - CORK;
+    if (((flags - CORK) & CORKS) === 0) this.#flush();
   }
 
   /** `shutdown()` (FIN) once the queue is written; reading continues. */
@@ -436,14 +445,19 @@ export class BunSocket implements Socket {
   #maybeFinish(): void {
     if (this.#has(CLOSED) || !this.#has(WRITE_ENDED)) return;
     if (this.#has(READ_ENDED)) this.#raw.end();
-    else if (this.#has(CLOSING) && this.#linger === undefined) {
-      this.#linger = setTimeout(() => this.#raw.end(), CLOSE_LINGER_MS);
+    else if (this.#has(CLOSING) && this.#ending?.linger === undefined) {
+      (this.#ending ??= {}).linger = setTimeout(() => this.#raw.end(), CLOSE_LINGER_MS);
     }
+  }
+
+  /** Keeps the first error. */
+  #setError(error: Error): void {
+    (this.#ending ??= {}).error ??= error;
   }
 
   #fail(error: Error): void {
     if (this.#has(CLOSED)) return;
-    this.#error ??= error;
+    this.#setError(error);
     this.#flags |= ABORTED;
     this.#queue = undefined;
     this.#one = undefined;
@@ -453,10 +467,11 @@ export class BunSocket implements Socket {
   #onClose(error: Error | undefined): void {
     if (this.#has(CLOSED)) return;
     this.#flags |= CLOSED;
-    if (this.#linger !== undefined) clearTimeout(this.#linger);
-    if (error !== undefined) this.#error ??= toSystemError(error);
+    const linger = this.#ending?.linger;
+    if (linger !== undefined) clearTimeout(linger);
+    if (error !== undefined) this.#setError(toSystemError(error));
     if (
-      this.#error === undefined && !this.#has(READ_ENDED) && this.#has(WRITE_ENDED) &&
+      this.#ending?.error === undefined && !this.#has(READ_ENDED) && this.#has(WRITE_ENDED) &&
       !this.#has(CLOSING) && !this.#has(ABORTED)
     ) {
       // Bun reports the peer's FIN after our shutdown() only as `close`.
@@ -476,7 +491,7 @@ export class BunSocket implements Socket {
     this.#flags |= CLOSE_EMITTED;
     const handlers = this.#handlers;
     this.#handlers = NOOP_HANDLERS;
-    const error = callSafely(() => handlers.close(this.#error));
+    const error = callSafely(() => handlers.close(this.#ending?.error));
     if (error !== undefined) rethrowLater(error);
   }
 }

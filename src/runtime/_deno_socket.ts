@@ -127,6 +127,7 @@ export class DenoSocket implements Socket {
   // write side
   #queue: ChunkQueue | undefined; // created by the first write
   #corks = 0;
+  #queuedTotal = 0;
   // lifetime
   #error: Error | undefined;
   #linger: ReturnType<typeof setTimeout> | undefined;
@@ -154,6 +155,11 @@ export class DenoSocket implements Socket {
   /** Bytes queued and not yet written to the kernel. */
   get writableLength(): number {
     return this.#queue?.byteLength ?? 0;
+  }
+
+  /** Bytes ever queued: a buffer pool tells from it which of a busy socket's writes are done. */
+  get queuedTotal(): number {
+    return this.#queuedTotal;
   }
 
   /** Starts the read loop and event delivery; callable once. */
@@ -210,6 +216,7 @@ export class DenoSocket implements Socket {
     const buffer = this.#buffer;
     if (buffer !== undefined && chunk.buffer === buffer.buffer) this.#lent = buffer.buffer;
     queue.push(chunk);
+    this.#queuedTotal += chunk.byteLength;
     if (!this.#has(WRITING) && this.#corks === 0 && !queue.isEmpty) void this.#writeLoop();
     if (queue.byteLength < WRITE_HIGH_WATER_MARK) return true;
     this.#flags |= NEED_DRAIN;

@@ -12,8 +12,19 @@
 
 /** What a pool needs of whoever holds a buffer: its queue, empty once everything given is written. */
 export interface BufferHolder {
+  /** Bytes queued and not yet written. */
   readonly writableLength: number;
+  /**
+   * Bytes ever queued, when the holder counts them: a loan is then free once
+   * the bytes queued up to it are written (`queuedTotal - writableLength`
+   * reached its mark), also while later writes wait. Without it a loan is
+   * free only when the queue is empty, which a busy socket's seldom is.
+   */
+  readonly queuedTotal?: number;
 }
+
+/** The mark of a holder that does not count its bytes. */
+const NO_MARK = -1;
 
 /** Loans a `take` looks at before giving up (the pool allocates then). */
 const LOOK = 8;
@@ -33,6 +44,8 @@ export class LendingPool {
   // more than the reuse saved).
   readonly #bufs: (Uint8Array | undefined)[] = [];
   readonly #holders: (BufferHolder | undefined)[] = [];
+  /** Per loan: the holder's `queuedTotal` when it was lent, or NO_MARK. */
+  readonly #marks: number[] = [];
   #head = 0;
   #count = 0;
 
@@ -56,6 +69,7 @@ export class LendingPool {
   take(size = 0): Uint8Array | undefined {
     const bufs = this.#bufs;
     const holders = this.#holders;
+    const marks = this.#marks;
     const cap = this.maxLent;
     const count = this.#count;
     const look = count < LOOK ? count : LOOK;
@@ -63,10 +77,15 @@ export class LendingPool {
     for (let k = 0; k < look; k++) {
       const buf = bufs[head]!;
       const holder = holders[head]!;
+      const mark = marks[head]!;
       bufs[head] = undefined;
       holders[head] = undefined;
       const next = head + 1 === cap ? 0 : head + 1;
-      if (holder.writableLength === 0 && buf.byteLength >= size) {
+      const queued = holder.writableLength;
+      if (
+        (queued === 0 || (mark !== NO_MARK && holder.queuedTotal! - queued >= mark)) &&
+        buf.byteLength >= size
+      ) {
         this.#head = next;
         this.#count = count - 1;
         return buf;
@@ -75,6 +94,7 @@ export class LendingPool {
       if (tail >= cap) tail -= cap;
       bufs[tail] = buf;
       holders[tail] = holder;
+      marks[tail] = mark;
       head = next;
     }
     this.#head = head;
@@ -82,8 +102,9 @@ export class LendingPool {
   }
 
   /**
-   * Records that `buf` was handed to `holder`: reusable once the holder's
-   * queue is empty. When `maxLent` loans are remembered, the one at the
+   * Records that `buf` was handed to `holder` (call it after the write):
+   * reusable once the holder has written it (see `queuedTotal`), or once
+   * its queue is empty. When `maxLent` loans are remembered, the one at the
    * front is forgotten (left to the collector): the oldest, or a held one
    * that `take` moved to the back and that came round again.
    */
@@ -100,6 +121,7 @@ export class LendingPool {
     if (tail >= cap) tail -= cap;
     this.#bufs[tail] = buf;
     this.#holders[tail] = holder;
+    this.#marks[tail] = holder.queuedTotal ?? NO_MARK;
     this.#count = count + 1;
   }
 }

@@ -32,31 +32,49 @@ async function sendInPieces(client: TestClient, data: Uint8Array, seed: number):
   }
 }
 
+/** Lines of 0 to 255 printable bytes, each ended by CRLF, different for every client: at most `n` bytes. */
+function linesOf(id: number, n: number): Uint8Array {
+  const noise = bytesOf(id, n);
+  const out = new Uint8Array(n);
+  let o = 0, k = 0;
+  for (;;) {
+    const len = noise[k++ % n]!;
+    if (o + len + 2 > n) break;
+    for (let j = 0; j < len; j++) out[o++] = 32 + (noise[(k + j) % n]! % 95);
+    k += len;
+    out[o++] = 13;
+    out[o++] = 10;
+  }
+  return out.subarray(0, o);
+}
+
 /**
  * `stallMs`: the clients read nothing for that long after sending, so the
  * server's writes queue (views kept past the read are then overwritten).
+ * `make` gives each client's bytes (an echo gives them back unchanged).
  */
 async function echoAll(
   server: { addr: { port: number } },
   count = CLIENTS,
   bytes = BYTES,
   stallMs = 0,
+  make: (id: number, n: number) => Uint8Array = bytesOf,
 ): Promise<void> {
   const clients = await Promise.all(
     Array.from({ length: count }, () => connectClient(server.addr.port)),
   );
   try {
-    const sent = clients.map((_, i) => bytesOf(i, bytes));
+    const sent = clients.map((_, i) => make(i, bytes));
     if (stallMs > 0) { for (const c of clients) c.socket.pause(); }
     await Promise.all(clients.map((c, i) => sendInPieces(c, sent[i]!, i + 7)));
     if (stallMs > 0) {
       await new Promise((r) => setTimeout(r, stallMs));
       for (const c of clients) c.socket.resume();
     }
-    await Promise.all(clients.map((c) => c.waitForBytes(bytes, 20_000)));
+    await Promise.all(clients.map((c, i) => c.waitForBytes(sent[i]!.length, 20_000)));
     clients.forEach((c, i) => {
       const got = c.received();
-      assert.equal(got.length, bytes, `client ${i} length`);
+      assert.equal(got.length, sent[i]!.length, `client ${i} length`);
       assert.ok(got.every((b, j) => b === sent[i]![j]), `client ${i}: its own bytes, in order`);
     });
   } finally {
@@ -109,34 +127,21 @@ describe("concurrent echo", () => {
         conn.writeLine(bytes); // the line without its CRLF, sent back with one
       },
     });
-    const clients = await Promise.all(
-      Array.from({ length: CLIENTS }, () => connectClient(server.addr.port)),
-    );
-    try {
-      // Lines of 0 to 255 printable bytes, each ended by CRLF.
-      const sent = clients.map((_, i) => {
-        const noise = bytesOf(i, BYTES);
-        const out = new Uint8Array(BYTES);
-        let o = 0, k = 0;
-        for (;;) {
-          const len = noise[k++ % BYTES]!;
-          if (o + len + 2 > BYTES) break;
-          for (let j = 0; j < len; j++) out[o++] = 32 + (noise[(k + j) % BYTES]! % 95);
-          k += len;
-          out[o++] = 13;
-          out[o++] = 10;
-        }
-        return out.subarray(0, o);
-      });
-      await Promise.all(clients.map((c, i) => sendInPieces(c, sent[i]!, i + 11)));
-      await Promise.all(clients.map((c, i) => c.waitForBytes(sent[i]!.length, 20_000)));
-      clients.forEach((c, i) => {
-        const got = c.received();
-        assert.equal(got.length, sent[i]!.length, `client ${i} length`);
-        assert.ok(got.every((b, j) => b === sent[i]![j]), `client ${i}: its own lines, in order`);
-      });
-    } finally {
-      for (const c of clients) c.abort();
-    }
+    await echoAll(server, CLIENTS, BYTES, 0, linesOf);
+  });
+
+  it("echoes lines of 8 connections whose clients stall: gather buffers come back while writes wait", async () => {
+    await using server = await serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      singleLineMode: true,
+      maxLineLength: 4096,
+      writeHighWaterMark: 64 * 1024 * 1024,
+      maxWriteBuffer: 64 * 1024 * 1024,
+      onData(conn, bytes) {
+        conn.writeLine(bytes); // backpressure ignored: reads go on while the writes wait
+      },
+    });
+    await echoAll(server, 8, 2 * 1024 * 1024, 300, linesOf);
   });
 });

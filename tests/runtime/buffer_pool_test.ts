@@ -14,6 +14,34 @@ describe("LendingPool", () => {
     assert.equal(pool.take(), undefined, "a buffer leaves the pool when taken");
   });
 
+  it("hands out a busy holder's buffer once the bytes queued up to it are written (queuedTotal)", () => {
+    const pool = new LendingPool(1024, 8);
+    // A socket that counts what it queues: 100 bytes queued, then our buffer's 50.
+    const sock = { writableLength: 150, queuedTotal: 150 };
+    const buf = new Uint8Array(1024);
+    pool.lend(buf, sock);
+    // A later write joins the queue: it is never empty, yet ours gets written.
+    sock.queuedTotal += 70;
+    sock.writableLength += 70;
+    assert.equal(pool.take(), undefined, "nothing written yet");
+    sock.writableLength -= 149; // 149 of the first 150 bytes written
+    assert.equal(pool.take(), undefined, "one byte of it still waits");
+    sock.writableLength -= 1;
+    assert.equal(sock.writableLength, 70, "later bytes still wait");
+    assert.equal(pool.take(), buf);
+  });
+
+  it("without queuedTotal a loan is free only once the queue is empty", () => {
+    const pool = new LendingPool(1024, 8);
+    const sock = { writableLength: 150 };
+    const buf = new Uint8Array(1024);
+    pool.lend(buf, sock);
+    sock.writableLength = 70; // written past it, but the holder cannot tell
+    assert.equal(pool.take(), undefined);
+    sock.writableLength = 0;
+    assert.equal(pool.take(), buf);
+  });
+
   it("moves a loan still held to the back, so held buffers do not hide written ones", () => {
     const pool = new LendingPool(1024, 64);
     const stalled = Array.from({ length: 20 }, () => ({ writableLength: 1 }));

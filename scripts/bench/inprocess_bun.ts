@@ -17,6 +17,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
+import { lineChunk, serveLineEcho } from "./_inprocess.ts";
 
 declare const Bun: {
   listen: unknown;
@@ -92,30 +93,13 @@ function fakeListen(): () => Handlers {
   return () => handlers!;
 }
 
-const lineChunk = () => {
-  const c = new Uint8Array(64 * perChunk).fill(0x78);
-  for (let i = 0; i < perChunk; i++) c.set([13, 10], i * 64 + 62);
-  return c;
-};
-
 async function lines(): Promise<number> {
   const handlers = fakeListen();
-  const { serve } = await import(path.join(root, "mod.ts"));
-  await serve({
-    hostname: "127.0.0.1",
-    port: 7000,
-    singleLineMode: true,
-    onData: (
-      conn: { connected: boolean; writeLine(b: Uint8Array): boolean; pause(): void },
-      bytes: Uint8Array,
-    ) => {
-      if (conn.connected && !conn.writeLine(bytes)) conn.pause();
-    },
-  });
+  await serveLineEcho(root);
   const raw = fakeRaw();
   handlers().open(raw);
   await new Promise((r) => setTimeout(r, 10));
-  return measure((c) => handlers().data(raw, c), lineChunk(), perChunk);
+  return measure((c) => handlers().data(raw, c), lineChunk(perChunk), perChunk);
 }
 
 function hand(): number {
@@ -127,7 +111,7 @@ function hand(): number {
   const lineData = new Function(js.replace(/export\s*\{\s*lineData\s*\};?/, "return lineData;"))();
   const raw = fakeRaw();
   raw.data = { queue: null, out: null, carry: null, carried: 0 };
-  return measure((c) => lineData(raw, c), lineChunk(), perChunk);
+  return measure((c) => lineData(raw, c), lineChunk(perChunk), perChunk);
 }
 
 async function ws(): Promise<number> {

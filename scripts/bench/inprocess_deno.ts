@@ -21,6 +21,7 @@
 // alternate runs of two roots to compare them.
 import path from "node:path";
 import process from "node:process";
+import { lineChunk, serveLineEcho } from "./_inprocess.ts";
 
 const argv = Deno.args;
 const mode = argv[0] ?? "lines";
@@ -40,8 +41,7 @@ if (!["lines", "hand"].includes(mode) || !(perChunk >= 1) || !(conns >= 1)) {
 }
 const UNITS = 4_000_000; // lines per measured run
 
-const chunk = new Uint8Array(64 * perChunk).fill(0x78);
-for (let i = 0; i < perChunk; i++) chunk.set([13, 10], i * 64 + 62);
+const chunk = lineChunk(perChunk);
 
 /**
  * A fake `Deno.TcpConn` that reads `reads` times `chunk` as one stream (a
@@ -148,19 +148,7 @@ const reads = Math.floor(UNITS / perChunk / conns);
 let ns: number;
 if (mode === "lines") {
   const accept = fakeListen();
-  const { serve } = await import(path.join(root, "mod.ts"));
-  await serve({
-    hostname: "127.0.0.1",
-    port: 7000,
-    singleLineMode: true,
-    onData: (
-      conn: { connected: boolean; writeLine(b: Uint8Array): boolean; pause(): void },
-      bytes: Uint8Array,
-    ) => {
-      if (conn.connected && !conn.writeLine(bytes)) conn.pause();
-    },
-    onDrain: (conn: { resume(): void }) => conn.resume(),
-  });
+  await serveLineEcho(root);
   await measure(accept, reads >> 2); // warm-up
   ns = await measure(accept, reads);
 } else {

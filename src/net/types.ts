@@ -64,7 +64,9 @@ export interface Socket {
   /**
    * True when `write` may be given views of the chunk being delivered to
    * `data` although {@linkcode Socket.sharedChunks} is true: the socket then
-   * reads into another buffer until those bytes are written.
+   * reads into another buffer until those bytes are written. It may change
+   * from one chunk to the next (Node: only while the socket reads into a
+   * buffer of its own), so read it inside `data`.
    */
   readonly lendsReadBuffer?: boolean;
   /**

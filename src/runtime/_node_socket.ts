@@ -222,6 +222,11 @@ export class NodeSocket implements Socket {
     this.#closed = true;
     this.#closeEmitted = true;
     this.#handlers = NOOP_HANDLERS;
+    if (this.#own !== undefined) {
+      // Node may still read into it for the new owner: forgotten, not given back to the pool.
+      this.#own = undefined;
+      ownBuffers--;
+    }
     return raw;
   }
 

@@ -29,6 +29,8 @@ export interface PyOptions {
   expect?: number;
   starttls?: boolean;
   pipelined?: boolean;
+  /** Lines of 1,000 bytes sent (and their "echo:" replies read) in plaintext before STARTTLS. */
+  before?: number;
   maxVersion?: "1.2" | "1.3";
   alpn?: string;
   timeout?: number;
@@ -44,6 +46,8 @@ export interface PyResult {
   subject?: string;
   reply?: string;
   echo?: string;
+  /** Whether the plaintext lines of `before` came back as their "echo:" replies. */
+  before?: boolean;
   error?: string;
 }
 
@@ -57,6 +61,7 @@ export async function pyTls(port: number, o: PyOptions = {}): Promise<PyResult> 
   if (o.expect !== undefined) args.push("--expect", String(o.expect));
   if (o.starttls) args.push("--starttls");
   if (o.pipelined) args.push("--pipelined");
+  if (o.before) args.push("--before", String(o.before));
   if (o.maxVersion) args.push("--max-version", o.maxVersion);
   if (o.alpn) args.push("--alpn", o.alpn);
   args.push("--timeout", String(o.timeout ?? 5));

@@ -69,6 +69,24 @@ describe("Connection.startTls (STARTTLS)", { skip: NO_PEERS }, () => {
     });
   }
 
+  it("Connection.startTls upgrades a connection that first echoed 2 MiB in plaintext (reads that fill the read buffer)", async () => {
+    const c = testCerts();
+    await using server = await starttlsServer({ maxLineLength: 4096 });
+    const r = await pyTls(server.addr.port, {
+      before: 2048,
+      starttls: true,
+      ca: c.ca.certPath,
+      servername: "localhost",
+      send: "secret\r\n",
+      expect: 13,
+      timeout: 20,
+    });
+    assert.equal(r.error, undefined);
+    assert.equal(r.before, true, "the plaintext lines came back");
+    assert.equal(r.reply, READY.trim());
+    assert.equal(r.echo, "echo:secret\r\n");
+  });
+
   it("Connection.startTls twice fails with ERR_TLS_ALREADY_STARTED, also over the wire", async () => {
     const c = testCerts();
     await using server = await starttlsServer();

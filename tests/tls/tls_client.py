@@ -2,7 +2,8 @@
 
 Connects to 127.0.0.1:PORT, optionally speaks STARTTLS first (sends
 "STARTTLS\\r\\n", waits for the reply line, or pipelines the ClientHello
-right behind the command with --pipelined), does the handshake, sends
+right behind the command with --pipelined; --before N first sends N lines of
+1,000 bytes in plaintext and reads their "echo:" replies), does the handshake, sends
 --send, reads until --expect bytes came back or the server closed, and
 prints one JSON line: ok, version, cipher, server certificate subject,
 what came back, and the error if any. Exit code 0 unless the arguments are bad.
@@ -19,6 +20,7 @@ p.add_argument("--send", default="")
 p.add_argument("--expect", type=int, default=0)
 p.add_argument("--starttls", action="store_true")
 p.add_argument("--pipelined", action="store_true")
+p.add_argument("--before", type=int, default=0)
 p.add_argument("--max-version", choices=["1.2", "1.3"])
 p.add_argument("--alpn")
 p.add_argument("--timeout", type=float, default=5)
@@ -76,6 +78,17 @@ try:
     except ssl.SSLWantReadError:
         pass
     hello = outgoing.read()
+    if a.before:
+        line = b"x" * 1000
+        sock.sendall((line + b"\r\n") * a.before)
+        want = a.before * (len(line) + 7)  # "echo:" + line + CRLF
+        while len(pending) < want:
+            data = sock.recv(65536)
+            if not data:
+                raise EOFError("closed during the plaintext echo: %d of %d bytes" % (len(pending), want))
+            pending += data
+        echoed, pending = pending[:want], pending[want:]
+        out["before"] = echoed == (b"echo:" + line + b"\r\n") * a.before
     if a.starttls:
         if a.pipelined:
             sock.sendall(b"STARTTLS\r\n" + hello)

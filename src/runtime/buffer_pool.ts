@@ -34,7 +34,8 @@ const LOOK = 8;
  * likely written by now). Only the `maxLent` most recent loans are
  * remembered (older ones are left to the collector), and only buffers of at
  * most `maxSize` bytes are kept, so the pool never holds more than
- * `maxLent * maxSize` bytes.
+ * `(maxLent + 1) * maxSize` bytes (the loans, and one buffer that was free
+ * when it came back).
  */
 export class LendingPool {
   readonly maxSize: number;
@@ -48,6 +49,12 @@ export class LendingPool {
   readonly #marks: number[] = [];
   #head = 0;
   #count = 0;
+  /**
+   * One buffer already written when it was lent (a socket that writes at
+   * once, as Bun's and mostly Node's do), kept outside the ring: the next
+   * `take` gets it without looking at any loan.
+   */
+  #free: Uint8Array | undefined;
 
   /** A pool of buffers up to `maxSize` bytes, remembering `maxLent` loans. */
   constructor(maxSize: number, maxLent: number) {
@@ -57,7 +64,7 @@ export class LendingPool {
 
   /** Loans remembered now (for tests and statistics). */
   get lent(): number {
-    return this.#count;
+    return this.#count + (this.#free === undefined ? 0 : 1);
   }
 
   /**
@@ -67,6 +74,11 @@ export class LendingPool {
    * back, so it does not stand in front of the others.
    */
   take(size = 0): Uint8Array | undefined {
+    const free = this.#free;
+    if (free !== undefined && free.byteLength >= size) {
+      this.#free = undefined;
+      return free;
+    }
     const bufs = this.#bufs;
     const holders = this.#holders;
     const marks = this.#marks;
@@ -110,6 +122,10 @@ export class LendingPool {
    */
   lend(buf: Uint8Array, holder: BufferHolder): void {
     if (buf.byteLength > this.maxSize) return;
+    if (this.#free === undefined && holder.writableLength === 0) {
+      this.#free = buf;
+      return;
+    }
     const cap = this.maxLent;
     let head = this.#head;
     let count = this.#count;

@@ -73,12 +73,34 @@ describe("LendingPool", () => {
     const pool = new LendingPool(1024, 3);
     giveBack(pool, new Uint8Array(2048));
     assert.equal(pool.lent, 0);
+    const held = { writableLength: 1 };
     const bufs = [1, 2, 3, 4, 5].map(() => new Uint8Array(1024));
-    for (const b of bufs) giveBack(pool, b);
+    for (const b of bufs) pool.lend(b, held);
     assert.equal(pool.lent, 3);
+    held.writableLength = 0;
     const back = [pool.take(), pool.take(), pool.take()];
     assert.deepEqual(new Set(back), new Set(bufs.slice(2)));
     assert.equal(pool.take(), undefined);
+  });
+
+  it("keeps one buffer that was free when it came back outside the loans, and hands it out first", () => {
+    const pool = new LendingPool(1024, 2);
+    const held = { writableLength: 1 };
+    const lent = [new Uint8Array(1024), new Uint8Array(1024)];
+    for (const b of lent) pool.lend(b, held);
+    const free = new Uint8Array(512);
+    giveBack(pool, free);
+    assert.equal(pool.lent, 3, "two loans and the free one: at most maxLent + 1");
+    assert.equal(pool.take(), free);
+    const another = new Uint8Array(1024);
+    giveBack(pool, another); // the free slot is empty again
+    assert.equal(pool.take(2048), undefined, "too small for 2048 bytes, loans still held");
+    assert.equal(pool.take(1024), another);
+    giveBack(pool, free);
+    giveBack(pool, another); // the slot is taken: into the ring, forgetting the oldest loan
+    assert.equal(pool.lent, 3);
+    assert.equal(pool.take(), free);
+    assert.equal(pool.take(), another, "a free loan in the ring");
   });
 
   it("takeBuffer reuses a written buffer or allocates half or all of the pool's size (or more than it)", () => {

@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { giveBack, LendingPool, takeBuffer } from "../../src/runtime/buffer_pool.ts";
 
 describe("LendingPool", () => {
@@ -114,6 +115,67 @@ describe("LendingPool", () => {
       takeBuffer(pool, 10_000).byteLength,
       10_000,
       "above the pool's size: exact, unpooled",
+    );
+  });
+
+  it("never hands out a buffer whose bytes its holder has not written (any lends, writes and takes)", () => {
+    /** A socket's queue: bytes queued so far, and how many still wait. */
+    class Holder {
+      queued = 0;
+      writableLength = 0;
+      constructor(readonly counts: boolean) {}
+      get queuedTotal(): number | undefined {
+        return this.counts ? this.queued : undefined;
+      }
+    }
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant("lend" as const),
+        who: fc.nat(2),
+        n: fc.integer({ min: 1, max: 500 }),
+      }),
+      fc.record({
+        kind: fc.constant("write" as const),
+        who: fc.nat(2),
+        n: fc.integer({ min: 1, max: 800 }),
+      }),
+      fc.record({ kind: fc.constant("take" as const), size: fc.integer({ min: 0, max: 1024 }) }),
+      fc.record({ kind: fc.constant("give" as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), fc.boolean(), (ops, counting) => {
+        const pool = new LendingPool(1024, 4);
+        const holders = [new Holder(counting), new Holder(true), new Holder(false)];
+        /** Per buffer: its holder and the holder's byte count once it was queued. */
+        const owner = new Map<Uint8Array, { holder: Holder; mark: number }>();
+        for (const o of ops) {
+          if (o.kind === "lend") {
+            // A write of n bytes from a buffer, then the loan (as the connection does).
+            const h = holders[o.who]!;
+            const buf = new Uint8Array(512 + (o.n & 511));
+            h.queued += o.n;
+            h.writableLength += o.n;
+            owner.set(buf, { holder: h, mark: h.queued });
+            pool.lend(buf, h);
+          } else if (o.kind === "write") {
+            const h = holders[o.who]!;
+            h.writableLength = Math.max(0, h.writableLength - o.n);
+          } else if (o.kind === "give") {
+            giveBack(pool, new Uint8Array(1024));
+          } else {
+            const buf = pool.take(o.size);
+            if (buf === undefined) continue;
+            assert.ok(buf.byteLength >= o.size, "large enough");
+            const lent = owner.get(buf);
+            if (lent === undefined) continue; // given back: free from the start
+            const written = lent.holder.queued - lent.holder.writableLength;
+            assert.ok(written >= lent.mark, `taken after ${written} of ${lent.mark} bytes written`);
+            owner.delete(buf);
+          }
+          assert.ok(pool.lent <= pool.maxLent + 1, "bounded");
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 });

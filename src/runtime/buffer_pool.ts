@@ -148,7 +148,7 @@ const FREE: BufferHolder = { writableLength: 0 };
 /**
  * The pool of large write buffers (a WebSocket frame around a payload of up
  * to 128 KiB, a proxy's gathered client data, a Deno socket's merged writes): buffers of 64 or 128 KiB plus
- * room for a frame header; at most 16 lent (2 MiB at most).
+ * room for a frame header; at most 16 lent and one free (about 2 MiB at most).
  */
 export const LARGE_BUFFERS: LendingPool = new LendingPool(131072 + 64, 16);
 

@@ -895,11 +895,11 @@ export class Connection {
    * {@linkcode Connection.#handlerFailed}.
    */
   #deliver(bytes: Uint8Array, eol: boolean): void {
-    const consumer = this.#consumer;
-    if (consumer === "events") {
-      if (this.#has(FAILED)) return;
+    const flags = this.#flags;
+    if ((flags & (BYTES_CONSUMER | SEGMENTS_CONSUMER)) === 0) {
+      if ((flags & FAILED) !== 0) return;
       this.#host.onData?.(this, bytes, eol);
-    } else if (consumer === "segments") {
+    } else if ((flags & SEGMENTS_CONSUMER) !== 0) {
       const src = this.#x!.source as PushSource<Segment>;
       if (!src.push({ bytes: bytes.slice(), eol })) this.#pauseForStream();
     } else {

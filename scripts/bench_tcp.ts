@@ -14,7 +14,10 @@
  * Prints ratios (ours / peer) and writes everything to bench_results/tcp.json.
  * On a shared host the server is often not saturated (CPU% < 100): then the
  * throughput ratio mostly measures the neighbours, and the efficiency ratio
- * (units per second of server CPU, ours / peer) is the one to read.
+ * (units per second of server CPU, ours / peer) is the one to read. The user
+ * CPU ratio counts the server's user time alone: its own code's cost per unit,
+ * without the kernel's TCP work, which is most of bulk's CPU and swings widely
+ * from run to run with how loopback work lands on the server's CPU.
  *
  * Run (from the repository root; Linux, gcc on PATH):
  *   deno run -A scripts/bench_tcp.ts [options]
@@ -195,6 +198,8 @@ interface Run {
   side: Side;
   value: number; // msgs/s (lines) or MB/s (bulk)
   serverCpu: number;
+  /** The server's user time alone (its own code; the kernel's TCP work excluded). */
+  serverUserCpu: number;
   serverThreadCpu: number;
   loadgenCpu: number;
   otherCpu: number; // host busy time minus server and loadgen: other processes
@@ -213,6 +218,12 @@ interface ThroughputRow {
   oursEff: number | null;
   /** oursEff / peerEff: the ratio that survives a busy host. */
   effRatio: number | null;
+  /**
+   * ours / peer of units per second of server user CPU: what the server's own
+   * code costs per unit, without the kernel's share (which swings from run to
+   * run with how loopback TCP work lands on the server's CPU).
+   */
+  userRatio: number | null;
   /** ours / peer of the k-th run of each side (run next to each other in time), in run order. */
   pairRatios: number[];
   peerCpu: number | null;
@@ -266,6 +277,7 @@ async function throughputRun(
       side,
       value: mode === "lines" ? r.msgs_per_s : r.mb_per_s,
       serverCpu: r.server_cpu_pct,
+      serverUserCpu: r.server_user_cpu_pct ?? 0,
       serverThreadCpu: r.server_busiest_thread_pct,
       loadgenCpu: r.loadgen_cpu_pct,
       otherCpu: r.other_cpu_pct,
@@ -299,6 +311,7 @@ async function throughput(
           const run = await throughputRun(cmd[side], mode, side, o);
           process.stderr.write(
             `${fmtValue(run.value, mode)}, CPU% server ${run.serverCpu.toFixed(0)} ` +
+              `(user ${run.serverUserCpu.toFixed(0)}) ` +
               `(${
                 fmtValue(run.serverCpu > 0 ? run.value / (run.serverCpu / 100) : null, mode)
               } per CPU-s), ` +
@@ -330,6 +343,8 @@ async function throughput(
   const peer = pick("peer", (r) => r.value), ours = pick("ours", (r) => r.value);
   const eff = (r: Run) => r.serverCpu > 0 ? r.value / (r.serverCpu / 100) : 0;
   const peerEff = pick("peer", eff), oursEff = pick("ours", eff);
+  const userEff = (r: Run) => r.serverUserCpu > 0 ? r.value / (r.serverUserCpu / 100) : 0;
+  const peerUserEff = pick("peer", userEff), oursUserEff = pick("ours", userEff);
   return {
     runtime,
     mode,
@@ -340,6 +355,7 @@ async function throughput(
     peerEff,
     oursEff,
     effRatio: peerEff && oursEff ? oursEff / peerEff : null,
+    userRatio: peerUserEff && oursUserEff ? oursUserEff / peerUserEff : null,
     pairRatios: pairRatios(runs),
     peerCpu: pick("peer", (r) => r.serverCpu),
     oursCpu: pick("ours", (r) => r.serverCpu),
@@ -527,6 +543,7 @@ async function main(): Promise<number> {
       "pairs",
       "per CPU-s peer/ours",
       "CPU ratio",
+      "user CPU ratio",
       "server CPU% peer",
       "server CPU% ours",
       "loadgen CPU%",
@@ -543,6 +560,7 @@ async function main(): Promise<number> {
       fmtPairs(r.pairRatios),
       `${fmtValue(r.peerEff, r.mode)}/${fmtValue(r.oursEff, r.mode)}`,
       r.effRatio === null ? "-" : `${r.effRatio.toFixed(2)}x`,
+      r.userRatio === null ? "-" : `${r.userRatio.toFixed(2)}x`,
       `${pct(r.peerCpu)} (${pct(r.peerThreadCpu)})`,
       `${pct(r.oursCpu)} (${pct(r.oursThreadCpu)})`,
       pct(r.loadgenCpu),
@@ -560,6 +578,8 @@ async function main(): Promise<number> {
   console.log([
     "per CPU-s = throughput per second of server CPU (median of the runs); CPU ratio = ours/peer of it,",
     "the number to read when the server CPU% is well below 100 (a shared host).",
+    "user CPU ratio = the same for the server's user time alone: the cost of its own code per",
+    "unit, without the kernel's TCP work (most of bulk's CPU, and the part that swings).",
     "CPU% is of one core, over the measured window: the server process (its busiest thread in",
     "brackets: near 100 means the server is the bottleneck), the load generator, and the rest",
     `of the host. Runs during which the rest used more than ${o.maxOtherCpu}% are left out when a`,

@@ -62,7 +62,8 @@
  *     connection is up (or failed) a line {"phase":"holding",...} is printed,
  *     then the final JSON after the hold.
  *
- * With --pid, the CPU time of that process (all threads, /proc/PID/stat) and
+ * With --pid, the CPU time of that process (all threads, /proc/PID/stat; its
+ * user time alone too: the server's own code, without the kernel's) and
  * of its busiest thread (/proc/PID/task/TID/stat) is sampled over exactly the
  * measurement window, together with the load generator's own CPU time and the
  * rest of the host's (/proc/stat), so the caller can tell which side was
@@ -300,13 +301,15 @@ struct cpu_sample {
   long host_busy, host_idle, host_softirq; /* /proc/stat, all CPUs, ticks */
   long self_ticks_us;    /* our own user+sys, microseconds */
   long proc_ticks;       /* server process user+sys, clock ticks */
+  long proc_user_ticks;  /* server process user time alone (its own code, not the kernel's) */
   int ntasks;
   int tid[MAX_TASKS];
   long task_ticks[MAX_TASKS];
 };
 
 /* Reads utime+stime (fields 14 and 15) from a /proc stat file; -1 if unreadable. */
-static long stat_ticks(const char *path) {
+/* A process's or thread's user+sys clock ticks; its user ticks into *user when not NULL. */
+static long stat_ticks(const char *path, long *user) {
   char buf[1024];
   FILE *f = fopen(path, "r");
   if (!f) return -1;
@@ -319,6 +322,7 @@ static long stat_ticks(const char *path) {
   /* after ")" come fields 3 (state) .. 13, then utime, stime */
   if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
     return -1;
+  if (user) *user = (long)ut;
   return (long)(ut + st);
 }
 
@@ -346,7 +350,7 @@ static void sample_cpu(int pid, struct cpu_sample *s) {
   if (!pid) return;
   char path[128];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  s->proc_ticks = stat_ticks(path);
+  s->proc_ticks = stat_ticks(path, &s->proc_user_ticks);
   snprintf(path, sizeof path, "/proc/%d/task", pid);
   DIR *d = opendir(path);
   if (!d) return;
@@ -355,7 +359,7 @@ static void sample_cpu(int pid, struct cpu_sample *s) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
     char tpath[300];
     snprintf(tpath, sizeof tpath, "/proc/%d/task/%s/stat", pid, e->d_name);
-    long t = stat_ticks(tpath);
+    long t = stat_ticks(tpath, NULL);
     if (t < 0) continue;
     s->tid[s->ntasks] = atoi(e->d_name);
     s->task_ticks[s->ntasks++] = t;
@@ -388,8 +392,10 @@ static void print_cpu(const struct cpu_sample *a, const struct cpu_sample *b) {
     for (int j = 0; j < a->ntasks; j++)
       if (a->tid[j] == b->tid[i] && b->task_ticks[i] - a->task_ticks[j] > busiest)
         busiest = b->task_ticks[i] - a->task_ticks[j];
-  printf(",\"server_cpu_pct\":%.1f,\"server_busiest_thread_pct\":%.1f,\"other_cpu_pct\":%.1f",
-         server, busiest / hz / wall * 100, host - self - server);
+  printf(",\"server_cpu_pct\":%.1f,\"server_user_cpu_pct\":%.1f,"
+         "\"server_busiest_thread_pct\":%.1f,\"other_cpu_pct\":%.1f",
+         server, (b->proc_user_ticks - a->proc_user_ticks) / hz / wall * 100,
+         busiest / hz / wall * 100, host - self - server);
 }
 
 /* ---------- lines ---------- */

@@ -14,9 +14,6 @@
 
 import { args, exit, isMain } from "./src/runtime/process.ts";
 import { UsageError } from "./src/cli/args.ts";
-import { TCP_ECHO_HELP, tcpEcho } from "./src/cli/tcp_echo.ts";
-import { WS_ECHO_HELP, wsEcho } from "./src/cli/ws_echo.ts";
-import { PROXY_HELP, proxy } from "./src/cli/proxy.ts";
 import { VERSION } from "./src/version.ts";
 
 const HELP = `netstreams ${VERSION}: TCP, TLS and WebSocket servers from web streams
@@ -38,10 +35,29 @@ Examples:
   netstreams proxy --port 6080 --target 127.0.0.1:5900 --web ./web
 `;
 
-const COMMANDS: Record<string, { run(argv: string[]): Promise<number>; help: string }> = {
-  "tcp-echo": { run: tcpEcho, help: TCP_ECHO_HELP },
-  "ws-echo": { run: wsEcho, help: WS_ECHO_HELP },
-  proxy: { run: proxy, help: PROXY_HELP },
+/** A command's entry point and help text. */
+interface Command {
+  run(argv: string[]): Promise<number>;
+  help: string;
+}
+
+/**
+ * Each command is loaded when it runs, so a server does not hold the code of
+ * the others (on Bun, every garbage collection of a bulk echo scans it).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  "tcp-echo": async () => {
+    const m = await import("./src/cli/tcp_echo.ts");
+    return { run: m.tcpEcho, help: m.TCP_ECHO_HELP };
+  },
+  "ws-echo": async () => {
+    const m = await import("./src/cli/ws_echo.ts");
+    return { run: m.wsEcho, help: m.WS_ECHO_HELP };
+  },
+  proxy: async () => {
+    const m = await import("./src/cli/proxy.ts");
+    return { run: m.proxy, help: m.PROXY_HELP };
+  },
 };
 
 /** Runs the CLI with `argv`; resolves with the exit code. */
@@ -55,11 +71,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(VERSION);
     return 0;
   }
-  const cmd = COMMANDS[command];
-  if (!cmd) {
+  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!load) {
     console.error(`Unknown command "${command}"\n\n${HELP}`);
     return 2;
   }
+  const cmd = await load();
   try {
     return await cmd.run(rest);
   } catch (error) {

@@ -150,5 +150,11 @@ sys.stdout.write(data.decode())
     assert.match(help.stdout, /--max-line-length/);
     const version = await runCli(["--version"]);
     assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+    // Commands are looked up as own keys: an inherited name is no command.
+    for (const name of ["tcp-ech", "toString", "__proto__"]) {
+      const r = await runCli([name]);
+      assert.equal(r.code, 2, name);
+      assert.match(r.stderr, new RegExp(`Unknown command "${name}"`));
+    }
   });
 });

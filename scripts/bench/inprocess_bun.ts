@@ -8,10 +8,16 @@
 //   lines: chunks of N 64-byte CRLF lines, `tcp-echo --lines` as the CLI does it;
 //   hand:  the same chunks through the hand loop of scripts/bench/echo_bun.ts;
 //   ws:    chunks of N masked 64-byte text frames, `ws-echo` as the CLI does it
-//          (after a real handshake).
+//          (after a real handshake);
+//   bulk:  chunks of --chunk-size bytes (default 256 KiB, about what Bun reads
+//          at once from a busy socket), `tcp-echo` plain mode as the CLI does it;
+//   hand-bulk: the same chunks through `send` of scripts/bench/echo_bun.ts.
+// In the bulk modes most of the time is the copy into each fresh chunk and the
+// garbage collections it triggers: the figure is CPU time per chunk.
 //
 // Run (from the repository root, node_modules/.bin on PATH):
-//   bun scripts/bench/inprocess_bun.ts lines|hand|ws [--per-chunk N] [--root DIR]
+//   bun scripts/bench/inprocess_bun.ts lines|hand|ws|bulk|hand-bulk [--per-chunk N]
+//     [--chunk-size BYTES] [--root DIR]
 // --root measures another checkout (a `git worktree` of an older commit):
 // alternate runs of two roots to compare them.
 import fs from "node:fs";
@@ -39,11 +45,19 @@ const opt = (name: string, dflt: string) => {
 };
 const perChunk = Number(opt("--per-chunk", "16"));
 const root = path.resolve(opt("--root", "."));
-if (!["lines", "hand", "ws"].includes(mode) || !(perChunk >= 1)) {
-  console.error("usage: inprocess_bun.ts lines|hand|ws [--per-chunk N] [--root DIR]");
+const chunkSize = Number(opt("--chunk-size", "262144"));
+if (
+  !["lines", "hand", "ws", "bulk", "hand-bulk"].includes(mode) || !(perChunk >= 1) ||
+  !(chunkSize >= 1)
+) {
+  console.error(
+    "usage: inprocess_bun.ts lines|hand|ws|bulk|hand-bulk [--per-chunk N] [--chunk-size BYTES] " +
+      "[--root DIR]",
+  );
   process.exit(2);
 }
 const UNITS = 6_000_000; // per measured run
+const BULK_CHUNKS = 20_000; // per measured run of the bulk modes
 
 let sink = 0;
 function fakeRaw() {
@@ -69,8 +83,12 @@ function fakeRaw() {
 }
 
 /** Runs `feed` on fresh copies of `chunk` (Bun gives a fresh buffer per read); CPU ns per unit. */
-function measure(feed: (c: Uint8Array) => void, chunk: Uint8Array, units: number): number {
-  const chunks = Math.max(1, Math.floor(UNITS / units));
+function measure(
+  feed: (c: Uint8Array) => void,
+  chunk: Uint8Array,
+  units: number,
+  chunks = Math.max(1, Math.floor(UNITS / units)),
+): number {
   const run = (n: number) => {
     for (let i = 0; i < n; i++) feed(Buffer.from(chunk));
   };
@@ -114,6 +132,47 @@ function hand(): number {
   return measure((c) => lineData(raw, c), lineChunk(perChunk), perChunk);
 }
 
+/** `tcp-echo` plain mode: every chunk written back as it is. */
+async function bulk(): Promise<number> {
+  const handlers = fakeListen();
+  // As the CLI does: the whole library's code on the heap makes Bun collect more often.
+  const { serve } = await import(path.join(root, "src/net/server.ts"));
+  await serve({
+    hostname: "127.0.0.1",
+    port: 7000,
+    onData: (
+      conn: { connected: boolean; write(b: Uint8Array): boolean; pause(): void },
+      b: Uint8Array,
+    ) => {
+      if (conn.connected && !conn.write(b)) conn.pause();
+    },
+    onDrain: (conn: { resume(): void }) => conn.resume(),
+  });
+  const raw = fakeRaw();
+  handlers().open(raw);
+  await new Promise((r) => setTimeout(r, 10));
+  return checkedBulk((c) => handlers().data(raw, c));
+}
+
+function handBulk(): number {
+  const src = fs.readFileSync(path.join(root, "scripts/bench/echo_bun.ts"), "utf8");
+  const code = src.slice(src.indexOf("function send("), src.indexOf("function lineData"));
+  const js = new Bun.Transpiler({ loader: "ts" }).transformSync(`${code};export { send };`);
+  const send = new Function(js.replace(/export\s*\{\s*send\s*\};?/, "return send;"))();
+  const raw = fakeRaw();
+  raw.data = { queue: null, out: null, carry: null, carried: 0 };
+  return checkedBulk((c) => send(raw, c));
+}
+
+/** Measures `feed` per chunk of `chunkSize` bytes, after checking one is echoed whole. */
+function checkedBulk(feed: (c: Uint8Array) => void): number {
+  const chunk = new Uint8Array(chunkSize).fill(0x78);
+  const before = sink;
+  feed(Buffer.from(chunk));
+  if (sink - before !== chunkSize) throw new Error(`echo check failed: ${sink - before} bytes`);
+  return measure(feed, chunk, 1, BULK_CHUNKS);
+}
+
 async function ws(): Promise<number> {
   const handlers = fakeListen();
   const { serveWs } = await import(path.join(root, "src/ws/ws_server.ts"));
@@ -155,10 +214,22 @@ async function ws(): Promise<number> {
   return measure((c) => handlers().data(raw, c), chunk, perChunk);
 }
 
-const ns = mode === "hand" ? hand() : mode === "ws" ? await ws() : await lines();
-console.log(
-  `${mode} per-chunk=${perChunk} ${ns.toFixed(1)} ns of CPU per ${
-    mode === "ws" ? "message" : "line"
-  }`,
-);
+const ns = mode === "hand"
+  ? hand()
+  : mode === "ws"
+  ? await ws()
+  : mode === "bulk"
+  ? await bulk()
+  : mode === "hand-bulk"
+  ? handBulk()
+  : await lines();
+if (mode === "bulk" || mode === "hand-bulk") {
+  console.log(`${mode} chunk-size=${chunkSize} ${(ns / 1000).toFixed(2)} µs of CPU per chunk`);
+} else {
+  console.log(
+    `${mode} per-chunk=${perChunk} ${ns.toFixed(1)} ns of CPU per ${
+      mode === "ws" ? "message" : "line"
+    }`,
+  );
+}
 process.exit(0);

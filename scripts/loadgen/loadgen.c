@@ -307,8 +307,8 @@ struct cpu_sample {
   long task_ticks[MAX_TASKS];
 };
 
-/* Reads utime+stime (fields 14 and 15) from a /proc stat file; -1 if unreadable. */
-/* A process's or thread's user+sys clock ticks; its user ticks into *user when not NULL. */
+/* Reads utime+stime (fields 14 and 15) from a /proc stat file; -1 if unreadable.
+ * utime alone goes to *user when `user` is not NULL. */
 static long stat_ticks(const char *path, long *user) {
   char buf[1024];
   FILE *f = fopen(path, "r");
@@ -346,6 +346,7 @@ static void sample_cpu(int pid, struct cpu_sample *s) {
   s->self_ticks_us = ru.ru_utime.tv_sec * 1000000L + ru.ru_utime.tv_usec +
                      ru.ru_stime.tv_sec * 1000000L + ru.ru_stime.tv_usec;
   s->proc_ticks = -1;
+  s->proc_user_ticks = 0;
   s->ntasks = 0;
   if (!pid) return;
   char path[128];

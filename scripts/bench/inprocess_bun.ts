@@ -111,24 +111,39 @@ function fakeListen(): () => Handlers {
   return () => handlers!;
 }
 
-async function lines(): Promise<number> {
-  const handlers = fakeListen();
-  await serveLineEcho(root);
+/** Opens one fake connection on the captured handlers; resolves once the server has it. */
+async function openFake(handlers: () => Handlers): Promise<FakeRaw> {
   const raw = fakeRaw();
   handlers().open(raw);
   await new Promise((r) => setTimeout(r, 10));
+  return raw;
+}
+
+/**
+ * A function of the hand loop (scripts/bench/echo_bun.ts: `send` or
+ * `lineData`), and a fake socket carrying its per-connection state.
+ */
+function handLoop(name: "send" | "lineData"): [(raw: FakeRaw, c: Uint8Array) => void, FakeRaw] {
+  const src = fs.readFileSync(path.join(root, "scripts/bench/echo_bun.ts"), "utf8");
+  const code = src.slice(src.indexOf("function send("), src.indexOf("function parseArgs"));
+  const js = new Bun.Transpiler({ loader: "ts" }).transformSync(
+    `const MAX_LINE = 65536;${code};export { ${name} };`,
+  );
+  const fn = new Function(js.replace(/export\s*\{[^}]*\};?/, `return ${name};`))();
+  const raw = fakeRaw();
+  raw.data = { queue: null, out: null, carry: null, carried: 0 };
+  return [fn, raw];
+}
+
+async function lines(): Promise<number> {
+  const handlers = fakeListen();
+  await serveLineEcho(root);
+  const raw = await openFake(handlers);
   return measure((c) => handlers().data(raw, c), lineChunk(perChunk), perChunk);
 }
 
 function hand(): number {
-  const src = fs.readFileSync(path.join(root, "scripts/bench/echo_bun.ts"), "utf8");
-  const code = src.slice(src.indexOf("function send("), src.indexOf("function parseArgs"));
-  const js = new Bun.Transpiler({ loader: "ts" }).transformSync(
-    `const MAX_LINE = 65536;${code};export { lineData };`,
-  );
-  const lineData = new Function(js.replace(/export\s*\{\s*lineData\s*\};?/, "return lineData;"))();
-  const raw = fakeRaw();
-  raw.data = { queue: null, out: null, carry: null, carried: 0 };
+  const [lineData, raw] = handLoop("lineData");
   return measure((c) => lineData(raw, c), lineChunk(perChunk), perChunk);
 }
 
@@ -149,19 +164,12 @@ async function bulk(): Promise<number> {
     },
     onDrain: (conn: { resume(): void }) => conn.resume(),
   });
-  const raw = fakeRaw();
-  handlers().open(raw);
-  await new Promise((r) => setTimeout(r, 10));
+  const raw = await openFake(handlers);
   return checkedBulk((c) => handlers().data(raw, c));
 }
 
 function handBulk(): number {
-  const src = fs.readFileSync(path.join(root, "scripts/bench/echo_bun.ts"), "utf8");
-  const code = src.slice(src.indexOf("function send("), src.indexOf("function lineData"));
-  const js = new Bun.Transpiler({ loader: "ts" }).transformSync(`${code};export { send };`);
-  const send = new Function(js.replace(/export\s*\{\s*send\s*\};?/, "return send;"))();
-  const raw = fakeRaw();
-  raw.data = { queue: null, out: null, carry: null, carried: 0 };
+  const [send, raw] = handLoop("send");
   return checkedBulk((c) => send(raw, c));
 }
 
@@ -189,9 +197,7 @@ async function ws(): Promise<number> {
       if (w.readyState === 1 && !w.send(data, text)) w.pause();
     },
   });
-  const raw = fakeRaw();
-  handlers().open(raw);
-  await new Promise((r) => setTimeout(r, 10));
+  const raw = await openFake(handlers);
   handlers().data(
     raw,
     Buffer.from(

@@ -432,10 +432,8 @@ export class NodeSocket implements Socket {
    * WebSocket upgrade) may be asked for by the data handler meanwhile.
    */
   #nextBuffer(buffer: Uint8Array, n: number): Uint8Array {
-    const size = this.#largeReads
-      ? LARGE_SHARED_READ_BUFFER.byteLength
-      : SHARED_READ_BUFFER.byteLength;
     const shared = this.#largeReads ? LARGE_SHARED_READ_BUFFER : SHARED_READ_BUFFER;
+    const size = shared.byteLength;
     let own = this.#own;
     if (this.#closing || this.#closed) {
       this.#dropOwnBuffer();

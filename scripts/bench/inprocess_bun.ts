@@ -14,10 +14,15 @@
 //   hand-bulk: the same chunks through `send` of scripts/bench/echo_bun.ts.
 // In the bulk modes most of the time is the copy into each fresh chunk and the
 // garbage collections it triggers: the figure is CPU time per chunk.
+// --ballast KB keeps that many KB of small objects alive before measuring:
+// JavaScriptCore starts a young collection after about 8 MiB minus the live
+// heap has been allocated, so a larger heap collects more often. The hand
+// loop with `--ballast 700` (about the library's code and state) costs what
+// `bulk` costs.
 //
 // Run (from the repository root, node_modules/.bin on PATH):
 //   bun scripts/bench/inprocess_bun.ts lines|hand|ws|bulk|hand-bulk [--per-chunk N]
-//     [--chunk-size BYTES] [--root DIR]
+//     [--chunk-size BYTES] [--ballast KB] [--root DIR]
 // --root measures another checkout (a `git worktree` of an older commit):
 // alternate runs of two roots to compare them.
 import fs from "node:fs";
@@ -46,13 +51,15 @@ const opt = (name: string, dflt: string) => {
 const perChunk = Number(opt("--per-chunk", "16"));
 const root = path.resolve(opt("--root", "."));
 const chunkSize = Number(opt("--chunk-size", "262144"));
+const ballastKb = Number(opt("--ballast", "0"));
 if (
   !["lines", "hand", "ws", "bulk", "hand-bulk"].includes(mode) || !(perChunk >= 1) ||
+  !(ballastKb >= 0) ||
   !(chunkSize >= 1)
 ) {
   console.error(
     "usage: inprocess_bun.ts lines|hand|ws|bulk|hand-bulk [--per-chunk N] [--chunk-size BYTES] " +
-      "[--root DIR]",
+      "[--ballast KB] [--root DIR]",
   );
   process.exit(2);
 }
@@ -221,6 +228,11 @@ async function ws(): Promise<number> {
   return measure((c) => handlers().data(raw, c), chunk, perChunk);
 }
 
+// Small objects, about 64 bytes each, alive for the whole run.
+(globalThis as { ballast?: unknown }).ballast = Array.from(
+  { length: Math.round((ballastKb * 1024) / 64) },
+  (_, i) => ({ a: i, b: i + 1, c: String(i), d: null }),
+);
 const ns = mode === "hand"
   ? hand()
   : mode === "ws"
@@ -231,7 +243,10 @@ const ns = mode === "hand"
   ? handBulk()
   : await lines();
 if (mode === "bulk" || mode === "hand-bulk") {
-  console.log(`${mode} chunk-size=${chunkSize} ${(ns / 1000).toFixed(2)} µs of CPU per chunk`);
+  const extra = ballastKb > 0 ? ` ballast=${ballastKb}KB` : "";
+  console.log(
+    `${mode} chunk-size=${chunkSize}${extra} ${(ns / 1000).toFixed(2)} µs of CPU per chunk`,
+  );
 } else {
   console.log(
     `${mode} per-chunk=${perChunk} ${ns.toFixed(1)} ns of CPU per ${

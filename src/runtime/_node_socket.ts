@@ -63,15 +63,24 @@ const EMPTY = new Uint8Array(0);
 /**
  * The read buffer of every socket created with {@linkcode SHARED_READS}:
  * Node reads into it and calls back at once, so one buffer serves them all
- * (no buffer allocated per read). 64 KiB, Node's own read size.
+ * (no buffer allocated per read). 64 KiB, Node's own read size. Made on
+ * first use: Bun and Deno load this file for outbound TLS (`tls_connect.ts`)
+ * and never read into it.
  */
-const SHARED_READ_BUFFER = new Uint8Array(65536);
+let sharedReadBuffer: Uint8Array | undefined;
 /**
  * The shared read buffer of sockets given `setLargeReads` (WebSocket frames):
  * a client's window of four 16 KiB messages (65,568 bytes with their headers)
  * in one read, not two (the second of 32 bytes, forwarded alone).
  */
-const LARGE_SHARED_READ_BUFFER = new Uint8Array(131072);
+let largeSharedReadBuffer: Uint8Array | undefined;
+
+/** The shared read buffer (`large`: of sockets given `setLargeReads`). */
+function sharedBuffer(large: boolean): Uint8Array {
+  return large
+    ? largeSharedReadBuffer ??= new Uint8Array(131072)
+    : sharedReadBuffer ??= new Uint8Array(65536);
+}
 /**
  * Sockets that may have a read buffer of their own (see `#nextBuffer`): at
  * most this many at once, so at most 8 MiB (4 MiB without large reads).
@@ -82,7 +91,7 @@ let ownBuffers = 0;
 /** Reads of at most a quarter of the buffer, in a row, after which a socket gives its own buffer up. */
 const SMALL_READS = 8;
 /** The buffer of the next read, left by the read callback for `_sharedReadBuffer`. */
-let nextBuffer: Uint8Array = SHARED_READ_BUFFER;
+let nextBuffer: Uint8Array | undefined;
 /** The buffer whose bytes a read callback is delivering now. */
 let reading: ArrayBufferLike | undefined;
 
@@ -396,8 +405,8 @@ export class NodeSocket implements Socket {
    * answer in `nextBuffer`. Node keeps the buffer alive while it reads into it.
    */
   static _sharedReadBuffer(): Uint8Array {
-    const next = nextBuffer;
-    nextBuffer = SHARED_READ_BUFFER;
+    const next = nextBuffer ?? sharedBuffer(false);
+    nextBuffer = undefined;
     return next;
   }
 
@@ -432,7 +441,7 @@ export class NodeSocket implements Socket {
    * WebSocket upgrade) may be asked for by the data handler meanwhile.
    */
   #nextBuffer(buffer: Uint8Array, n: number): Uint8Array {
-    const shared = this.#largeReads ? LARGE_SHARED_READ_BUFFER : SHARED_READ_BUFFER;
+    const shared = sharedBuffer(this.#largeReads);
     const size = shared.byteLength;
     let own = this.#own;
     if (this.#closing || this.#closed) {

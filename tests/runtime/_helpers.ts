@@ -179,6 +179,20 @@ export async function pair(
   }
 }
 
+/**
+ * A connected pair on `runtime` (listener closed), both ends recorded;
+ * `keepServer`/`keepClient` as `keepChunks` of {@linkcode record}.
+ */
+export async function recordedPair(
+  runtime: RuntimeAdapter,
+  keepServer = true,
+  keepClient = true,
+): Promise<{ server: Recording; client: Recording }> {
+  const { listener, server, client } = await pair(runtime);
+  listener.close();
+  return { server: record(server, keepServer), client: record(client, keepClient) };
+}
+
 /** Aborts sockets (if still open) and waits for their `close`. */
 export async function release(...recordings: Recording[]): Promise<void> {
   for (const r of recordings) r.socket.abort();

@@ -10,6 +10,7 @@ import {
   listen,
   pair,
   record,
+  recordedPair,
   release,
   rss,
   runtimeFor,
@@ -58,10 +59,7 @@ for (const engine of ENGINES) {
 
   test(`Socket write returns false and keeps the queue bounded against a peer that does not read (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
-    const { listener, server: s, client: c } = await pair(runtime);
-    listener.close();
-    const server = record(s);
-    const client = record(c, false);
+    const { server, client } = await recordedPair(runtime, true, false);
     client.socket.pause();
     try {
       const first = await blast(server, 64 * MB, 500);

@@ -3,9 +3,8 @@ import assert from "node:assert/strict";
 import {
   ENGINES,
   label,
-  pair,
   pattern,
-  record,
+  recordedPair,
   release,
   runtimeFor,
   sleep,
@@ -18,10 +17,7 @@ const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 for (const engine of ENGINES) {
   test(`Socket delivers the peer's half close as end and can still write back (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
-    const { listener, server: s, client: c } = await pair(runtime);
-    listener.close();
-    const server = record(s);
-    const client = record(c);
+    const { server, client } = await recordedPair(runtime);
     try {
       client.socket.write(text("question"));
       client.socket.closeWrite();
@@ -41,10 +37,7 @@ for (const engine of ENGINES) {
 
   test(`Socket closeWrite sends FIN first and keeps reading the peer (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
-    const { listener, server: s, client: c } = await pair(runtime);
-    listener.close();
-    const server = record(s);
-    const client = record(c);
+    const { server, client } = await recordedPair(runtime);
     try {
       server.socket.write(text("banner"));
       server.socket.closeWrite();
@@ -69,10 +62,7 @@ for (const engine of ENGINES) {
 
   test(`Socket close delivers every queued byte, then FIN (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
-    const { listener, server: s, client: c } = await pair(runtime);
-    listener.close();
-    const server = record(s);
-    const client = record(c, false);
+    const { server, client } = await recordedPair(runtime, true, false);
     const data = pattern(64 * 1024, 9);
     try {
       client.socket.pause(); // let the server's queue build up first
@@ -99,10 +89,7 @@ for (const engine of ENGINES) {
 
   test(`Socket close with unread input still delivers its data and a clean FIN (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
-    const { listener, server: s, client: c } = await pair(runtime);
-    listener.close();
-    const server = record(s, false);
-    const client = record(c);
+    const { server, client } = await recordedPair(runtime, false);
     const reply = pattern(200_000, 11);
     try {
       server.socket.pause(); // the server never reads what the client sends
@@ -123,10 +110,7 @@ for (const engine of ENGINES) {
 
   test(`Socket abort resets the connection where canReset (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
-    const { listener, server: s, client: c } = await pair(runtime);
-    listener.close();
-    const server = record(s);
-    const client = record(c);
+    const { server, client } = await recordedPair(runtime);
     try {
       server.socket.write(pattern(10_000)); // dropped or not, abort must not wait for it
       client.socket.write(text("unread"));
@@ -153,10 +137,7 @@ for (const engine of ENGINES) {
 
   test(`Socket methods are harmless no-ops once closed (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
-    const { listener, server: s, client: c } = await pair(runtime);
-    listener.close();
-    const server = record(s);
-    const client = record(c);
+    const { server, client } = await recordedPair(runtime);
     server.socket.abort();
     await within(server.closed, 5000, "server close");
     await within(Promise.race([client.closed, client.ended]), 5000, "client notices");

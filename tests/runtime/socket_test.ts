@@ -12,6 +12,7 @@ import {
   pair,
   pattern,
   record,
+  recordedPair,
   release,
   run,
   runtimeFor,
@@ -44,10 +45,7 @@ for (const engine of ENGINES) {
 
   test(`Socket setNoDelay and setKeepAlive do not throw (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
-    const { listener, server: s, client: c } = await pair(runtime);
-    listener.close();
-    const server = record(s);
-    const client = record(c);
+    const { server, client } = await recordedPair(runtime);
     try {
       for (const socket of [server.socket, client.socket]) {
         socket.setNoDelay(true);
@@ -119,10 +117,7 @@ for (const engine of ENGINES) {
 
   test(`Socket writePrefix writes buf[0, length) in order with write, corked or not, past a full kernel buffer (${label(engine)})`, async () => {
     const runtime = await runtimeFor(engine);
-    const { listener, server: s, client: c } = await pair(runtime);
-    listener.close();
-    const server = record(s);
-    const client = record(c);
+    const { server, client } = await recordedPair(runtime);
     const sock = server.socket;
     // Bun's native socket offers it (a view costs there); the others need not.
     assert.equal(sock.writePrefix !== undefined, runtimeName() === "bun" && engine === "native");
@@ -147,6 +142,40 @@ for (const engine of ENGINES) {
       assert.ok(sock.writableLength > 0, "some bytes wait in the socket's queue");
       sock.closeWrite();
       client.socket.resume();
+      await within(client.ended, 10_000, "client end");
+      assert.deepEqual(client.received(), concat(want));
+    } finally {
+      await release(server, client);
+    }
+  });
+
+  test(`Socket keeps the order of small and large writes in read batches while the kernel fills and empties (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const { server, client } = await recordedPair(runtime);
+    const sock = server.socket;
+    try {
+      const want: Uint8Array[] = [];
+      const send = (chunk: Uint8Array) => {
+        sock.write(chunk);
+        want.push(chunk);
+      };
+      let queued = 0;
+      for (let i = 0; i < 70; i++) {
+        // Batches as a connection writes them per read: a small write, then
+        // a large one (written at once on Bun), then small ones again.
+        if (i === 5) client.socket.pause(); // the kernel's buffers fill
+        if (i === 60) client.socket.resume();
+        sock.cork();
+        if (i % 2 === 0) send(text(`<${i}>`));
+        send(pattern(128 * 1024 + ((i * 7919) % 100_000), i + 1));
+        if (i % 3 === 0) send(text(`</${i}>`));
+        if (i % 4 === 0) send(pattern(70_000, i + 2));
+        sock.uncork();
+        queued = Math.max(queued, sock.writableLength);
+        if (i % 10 === 9) await sleep(1);
+      }
+      assert.ok(queued > 0, "some bytes waited in the socket's queue");
+      sock.closeWrite();
       await within(client.ended, 10_000, "client end");
       assert.deepEqual(client.received(), concat(want));
     } finally {

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type BunRawSocket, BunSocket } from "../../src/runtime/_bun_socket.ts";
 import type { SocketHandlers } from "../../src/net/types.ts";
+import { concat } from "./_helpers.ts";
 
 /** A Bun socket whose kernel takes `room` more bytes; records what it took. */
 function fakeRaw(room: number) {
@@ -44,12 +45,6 @@ function open(room: number) {
 }
 
 const fill = (n: number, v: number) => new Uint8Array(n).fill(v);
-const joined = (chunks: Uint8Array[]) => {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) out.set(c, (at += c.byteLength) - c.byteLength);
-  return out;
-};
 
 test("BunSocket writes a large chunk at once inside a cork when nothing is gathered", async () => {
   const { raw, socket, drains } = open(1 << 30);
@@ -61,7 +56,7 @@ test("BunSocket writes a large chunk at once inside a cork when nothing is gathe
   socket.write(fill(10, 1)); // a small write after it is gathered as before
   assert.equal(raw.taken.length, 1);
   socket.uncork();
-  assert.deepEqual(joined(raw.taken), joined([big, fill(10, 1)]));
+  assert.deepEqual(concat(raw.taken), concat([big, fill(10, 1)]));
   await Promise.resolve();
   assert.equal(drains(), 0, "no drain was asked for");
 });
@@ -78,7 +73,7 @@ test("BunSocket queues the rest of a large chunk the kernel takes in part inside
   raw.room = 1 << 30;
   BunSocket.handlers().drain(raw); // Bun says writable again
   assert.equal(socket.writableLength, 0);
-  assert.deepEqual(joined(raw.taken), joined([big, fill(3, 9)]));
+  assert.deepEqual(concat(raw.taken), concat([big, fill(3, 9)]));
   assert.equal(drains(), 1, "one drain once the queue is written");
 });
 
@@ -89,7 +84,7 @@ test("BunSocket writes the gathered chunk, then a large one, at once inside a co
   assert.equal(socket.write(fill(100_000, 2)), true, "both taken whole by the kernel");
   assert.equal(raw.taken.length, 2, "written before uncork, the gathered chunk first");
   socket.uncork();
-  assert.deepEqual(joined(raw.taken), joined([fill(5, 1), fill(100_000, 2)]));
+  assert.deepEqual(concat(raw.taken), concat([fill(5, 1), fill(100_000, 2)]));
   assert.equal(socket.writableLength, 0);
 });
 
@@ -102,6 +97,6 @@ test("BunSocket queues a large chunk behind a gathered one the kernel takes in p
   socket.uncork();
   raw.room = 1 << 30;
   BunSocket.handlers().drain(raw);
-  assert.deepEqual(joined(raw.taken), joined([fill(5, 1), fill(100_000, 2)]));
+  assert.deepEqual(concat(raw.taken), concat([fill(5, 1), fill(100_000, 2)]));
   assert.equal(drains(), 1);
 });

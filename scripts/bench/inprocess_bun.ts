@@ -17,8 +17,8 @@
 // --ballast KB keeps that many KB of small objects alive before measuring:
 // JavaScriptCore starts a young collection after about 8 MiB minus the live
 // heap has been allocated, so a larger heap collects more often. The hand
-// loop with `--ballast 700` (about the library's code and state) costs what
-// `bulk` costs.
+// loop with `--ballast 700` (about the library's code and state) collects as
+// often as `bulk` does (BUN_JSC_logGC=1 prints each collection).
 //
 // Run (from the repository root, node_modules/.bin on PATH):
 //   bun scripts/bench/inprocess_bun.ts lines|hand|ws|bulk|hand-bulk [--per-chunk N]

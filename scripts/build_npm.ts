@@ -334,7 +334,7 @@ function writePackageJson(denoJson: DenoJson, outDir: string, bareImports: Set<s
       : {}),
     files: ["esm/", "!esm/tests/", "!esm/examples/"],
     sideEffects: false,
-    engines: { node: ">=20" },
+    engines: { node: ">=20.16" },
     ...(Object.keys(dependencies).length > 0 ? { dependencies } : {}),
   };
   if (!fs.existsSync(path.join(outDir, "esm/mod.js"))) {

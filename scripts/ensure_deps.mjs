@@ -150,8 +150,23 @@ export function ensurePeers() {
   return missing.map((p) => p.name);
 }
 
-/** Both of the above. `peers: false` skips the peers (the demo needs none). */
+/** The oldest Node the npm build runs on (`process.getBuiltinModule`). */
+const MIN_NODE = [20, 16];
+
+/** Throws when this Node is older than {@link MIN_NODE}: the Node tests would all fail. */
+export function checkNode(version = process.versions.node) {
+  const [major, minor] = version.split(".").map(Number);
+  if (major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1])) return;
+  throw new Error(
+    `netstreams needs Node.js ${
+      MIN_NODE.join(".")
+    } or later (process.getBuiltinModule): this is ${version}`,
+  );
+}
+
+/** The Node check, then both of the above. `peers: false` skips the peers (the demo needs none). */
 export function ensureDeps({ peers = true } = {}) {
+  checkNode();
   ensureNodeModules();
   return peers ? ensurePeers() : [];
 }

@@ -198,7 +198,7 @@ function buildPackage(denoJson: DenoJson, esmDir: string): { bareImports: Set<st
   for (const [key, target] of Object.entries(exportsMap(denoJson))) {
     const rel = path.normalize(target);
     if (fs.existsSync(path.join(ROOT, rel))) roots.add(rel);
-    else console.warn(`WARNING: deno.json export "${key}" -> ${target} does not exist; left out.`);
+    else throw new Error(`deno.json export "${key}" -> ${target} does not exist`);
   }
   for (const f of walk("src", isTs)) {
     if (!/_test\.ts$/.test(f)) roots.add(f);
@@ -296,7 +296,9 @@ function writePackageJson(denoJson: DenoJson, outDir: string, bareImports: Set<s
   const exportsField: Record<string, unknown> = {};
   for (const [key, target] of Object.entries(exportsMap(denoJson))) {
     const js = "./esm/" + jsName(path.posix.normalize(target.replace(/^\.\//, "")));
-    if (!fs.existsSync(path.join(outDir, js))) continue;
+    if (!fs.existsSync(path.join(outDir, js))) {
+      throw new Error(`deno.json export "${key}" -> ${target} was not compiled to ${js}`);
+    }
     exportsField[key] = { types: js.replace(/\.js$/, ".d.ts"), import: js };
   }
   exportsField["./package.json"] = "./package.json";
@@ -333,7 +335,8 @@ function writePackageJson(denoJson: DenoJson, outDir: string, bareImports: Set<s
       ? { bin: { netstreams: "./esm/cli.js" } }
       : {}),
     files: ["esm/", "!esm/tests/", "!esm/examples/"],
-    sideEffects: false,
+    // Importing any module does nothing but define things, except the CLI (it runs when it is the main module).
+    sideEffects: ["./esm/cli.js"],
     engines: { node: ">=20.16" },
     ...(Object.keys(dependencies).length > 0 ? { dependencies } : {}),
   };

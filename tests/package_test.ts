@@ -89,3 +89,19 @@ console.log(JSON.stringify(out));`;
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
+
+test("deno publish --dry-run passes and every export is documented", {
+  skip: deno === undefined,
+}, () => {
+  const run = (args: string[]) =>
+    spawnSync(deno!.execPath(), args, { cwd: root, encoding: "utf8", timeout: 120_000 });
+  const publish = run(["publish", "--dry-run", "--allow-dirty"]);
+  assert.equal(publish.status, 0, publish.stderr + publish.stdout);
+  const entries = Object.values(
+    JSON.parse(readFileSync(join(root, "deno.json"), "utf8")).exports as Record<string, string>,
+  );
+  const lint = run(["doc", "--lint", ...entries]);
+  assert.equal(lint.status, 0, lint.stderr + lint.stdout);
+});

@@ -746,7 +746,9 @@ export class Connection {
     this.bytesReceived += chunk.byteLength;
     if ((this.#flags & BYTES_CONSUMER) !== 0) {
       const src = this.#x!.source as PushSource<Uint8Array>;
-      if (!src.push(this.#socket.sharedChunks ? chunk.slice() : chunk)) this.#pauseForStream();
+      const sock = this.#socket;
+      const kept = sock.sharedChunks ? sock.keepChunk?.(chunk) ?? chunk.slice() : chunk;
+      if (!src.push(kept)) this.#pauseForStream();
       return;
     }
     if (this.#has(USER_PAUSED)) {

@@ -65,7 +65,7 @@ const byteSize = (chunk: Uint8Array): number => chunk instanceof Uint8Array ? ch
  * Builds a `ReadableStream`/`WritableStream` pair on `socket` and starts it
  * (`socket.start` is called here, so this replaces the hot-path handlers).
  * Chunks are copied only when the socket's chunks are borrowed
- * (`sharedChunks`). When both halves are done (readable ended or cancelled,
+ * (`sharedChunks`) and it cannot give their buffer away (`keepChunk`). When both halves are done (readable ended or cancelled,
  * writable closed), the socket is closed gracefully.
  *
  * @example Echo one connection
@@ -143,7 +143,7 @@ export function socketToStreams(socket: Socket, options: SocketStreamsOptions = 
   socket.start({
     data(chunk) {
       if (readDone) return;
-      readController.enqueue(copy ? chunk.slice() : chunk);
+      readController.enqueue(copy ? socket.keepChunk?.(chunk) ?? chunk.slice() : chunk);
       if ((readController.desiredSize ?? 0) <= 0) socket.pause();
     },
     end() {

@@ -70,6 +70,16 @@ export interface Socket {
    */
   readonly lendsReadBuffer?: boolean;
   /**
+   * For a consumer that keeps a chunk of the current `data` call after the
+   * call (a stream's queue), on a socket whose chunks are borrowed
+   * ({@linkcode Socket.sharedChunks}): returns the chunk itself when the
+   * socket can give the buffer it read into away (it reads into another
+   * one from then on), else a copy. A chunk that fills less than half of
+   * its buffer is copied, so a kept chunk never holds more than twice its
+   * bytes. Call it only inside `data`.
+   */
+  keepChunk?(chunk: Uint8Array): Uint8Array;
+  /**
    * True when writes gathered by {@linkcode Socket.cork} leave in one
    * vectored write (writev) without being copied together: corking then
    * costs nothing, even for large chunks.

@@ -110,6 +110,27 @@ export class DenoSocket implements Socket {
   get lendsReadBuffer(): boolean {
     return true;
   }
+  /**
+   * The buffer `chunk` was read into is given away when no read will use
+   * it again and the chunk fills at least half of it (the current read
+   * buffer is then replaced by a new one); else the chunk is copied.
+   */
+  keepChunk(chunk: Uint8Array): Uint8Array {
+    const memory = chunk.buffer;
+    if (chunk.byteLength < memory.byteLength >>> 1 || memory === this.#spare?.buffer) {
+      return chunk.slice();
+    }
+    const buffer = this.#buffer;
+    if (buffer !== undefined && memory === buffer.buffer) {
+      // Views of it queued for writing stay valid: it just never becomes the spare.
+      if (this.#lent === memory) this.#lent = undefined;
+      this.#buffer = new Uint8Array(buffer.byteLength);
+    } else if (memory === this.#lent) {
+      return chunk.slice();
+    }
+    // Else a buffer the reads have left (it grew or shrank): never read into again.
+    return chunk;
+  }
   #conn: DenoConn;
   #handlers: SocketHandlers = NOOP_HANDLERS;
   /** Boolean state, one bit each (accessors below): an idle connection stays small. */

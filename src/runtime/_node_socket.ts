@@ -157,6 +157,22 @@ export class NodeSocket implements Socket {
     const own = this.#own;
     return own !== undefined && reading === own.buffer;
   }
+  /**
+   * A chunk of this socket's own read buffer (a large read) is given away:
+   * the next read goes to another buffer. A chunk of the buffer shared by
+   * all sockets, or one under half of its buffer, is copied.
+   */
+  keepChunk(chunk: Uint8Array): Uint8Array {
+    const own = this.#own;
+    if (
+      own !== undefined && chunk.buffer === own.buffer && reading === own.buffer &&
+      chunk.byteLength >= own.byteLength >>> 1
+    ) {
+      this.#ownGiven = true;
+      return chunk;
+    }
+    return chunk.slice();
+  }
   /** `uncork` hands the gathered chunks to libuv as one vectored write, uncopied. */
   get gathersWrites(): boolean {
     return true;
@@ -168,6 +184,8 @@ export class NodeSocket implements Socket {
   #largeReads = false;
   /** This socket's own read buffer, while its reads are large (see `#nextBuffer`). */
   #own: Uint8Array | undefined;
+  /** `#own` was given to a consumer by `keepChunk`: never read into, lent or given back again. */
+  #ownGiven = false;
   #smallReads = 0;
   /**
    * Reads of up to 128 KiB instead of 64 KiB: only with `sharedReads` (Node's
@@ -441,6 +459,11 @@ export class NodeSocket implements Socket {
    * WebSocket upgrade) may be asked for by the data handler meanwhile.
    */
   #nextBuffer(buffer: Uint8Array, n: number): Uint8Array {
+    if (this.#ownGiven) {
+      this.#ownGiven = false;
+      this.#own = undefined; // the consumer keeps it
+      ownBuffers--;
+    }
     const shared = sharedBuffer(this.#largeReads);
     const size = shared.byteLength;
     let own = this.#own;

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { socketToStreams } from "../../src/net/socket_streams.ts";
 import {
+  concat,
   ENGINES,
   label,
   pair,
@@ -34,6 +35,51 @@ for (const engine of ENGINES) {
       const all = chunks.flatMap((chunk) => [...chunk]);
       assert.equal(all.length, 24000);
       for (let i = 0; i < 8; i++) assert.equal(all[i * 3000 + 1500], i + 1);
+    } finally {
+      s.abort();
+      await release(client);
+      await within(closed, 5000, "server close");
+    }
+  });
+
+  test(`socketToStreams keeps large reads without copying them, and queued chunks stay intact (${label(engine)})`, async () => {
+    const runtime = await runtimeFor(engine);
+    const { listener, server: s, client: c } = await pair(runtime);
+    listener.close();
+    // Count what keepChunk gives away (the chunk itself) and what it copies.
+    let given = 0;
+    let copied = 0;
+    const keep = s.keepChunk?.bind(s);
+    if (keep !== undefined) {
+      s.keepChunk = (chunk) => {
+        const kept = keep(chunk);
+        if (kept === chunk) given++;
+        else copied++;
+        return kept;
+      };
+    }
+    const { readable, closed } = socketToStreams(s, { readableHighWaterMark: 1 << 20 });
+    const client = record(c);
+    try {
+      const sent = pattern(4 << 20, 3);
+      for (let i = 0; i < sent.length; i += 65536) client.socket.write(sent.subarray(i, i + 65536));
+      client.socket.closeWrite();
+      await sleep(100); // the kernel's buffers fill: reads come full
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of readable) {
+        chunks.push(chunk);
+        await sleep(0); // later reads land while earlier chunks wait here
+      }
+      const got = concat(chunks);
+      assert.equal(got.length, sent.length);
+      const wrong = got.findIndex((b, i) => b !== sent[i]);
+      assert.equal(wrong, -1, `byte ${wrong} was overwritten by a later read`);
+      if (s.sharedChunks) {
+        assert.ok(keep !== undefined, "a socket with borrowed chunks has keepChunk");
+        assert.ok(given > copied, `given away ${given}, copied ${copied}`);
+      } else {
+        assert.equal(given + copied, 0, "fresh chunks are kept as they are");
+      }
     } finally {
       s.abort();
       await release(client);

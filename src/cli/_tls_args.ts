@@ -9,7 +9,7 @@
 import type { Connection } from "../net/connection.ts";
 import type { FramingOptions } from "../net/framing.ts";
 import type { TlsOptions } from "../tls/tls_options.ts";
-import { type ParsedArgs, UsageError } from "./args.ts";
+import { type ParsedArgs, secondsOption, UsageError } from "./args.ts";
 
 /** Option specs to merge into a subcommand's. */
 export const TLS_SPEC = {
@@ -65,13 +65,8 @@ export function tlsFromArgs(options: ParsedArgs["options"]): TlsOptions | undefi
   if (mode !== "none" && s("tls-ca") === undefined) {
     throw new UsageError(`Option --client-cert ${mode} needs --tls-ca`);
   }
-  const timeout = s("handshake-timeout");
-  const seconds = timeout === undefined ? 10 : Number(timeout);
-  if (!(seconds > 0) || seconds > 2_147_483) {
-    throw new UsageError(
-      `Option --handshake-timeout must be a number of seconds > 0: got "${String(timeout)}"`,
-    );
-  }
+  // At least 1 ms, as tls.handshakeTimeout requires.
+  const seconds = secondsOption(options, "handshake-timeout", 0.001, 2_147_483) ?? 10;
   return {
     ...(pfx !== undefined ? { pfx } : { cert, key }),
     passphrase: s("tls-passphrase"),

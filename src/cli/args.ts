@@ -60,18 +60,44 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): Par
   return { options, positionals };
 }
 
-/** Reads an integer option in [min, max]; undefined when absent. */
+/** Reads an integer option in [min, max], written as decimal digits; undefined when absent. */
 export function intOption(
   options: ParsedArgs["options"],
   name: string,
   min: number,
   max: number,
 ): number | undefined {
+  return numberOption(options, name, min, max, /^\d+$/, `an integer ${min}-${max}`);
+}
+
+/**
+ * Reads a number of seconds in [min, max], written as a decimal number such as
+ * `30` or `0.5`; undefined when absent.
+ */
+export function secondsOption(
+  options: ParsedArgs["options"],
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const what = `a number of seconds ${min}-${max} such as 30 or 0.5`;
+  return numberOption(options, name, min, max, /^\d+(\.\d+)?$/, what);
+}
+
+/** An option written as `pattern` (no signs, spaces or other bases), in [min, max]. */
+function numberOption(
+  options: ParsedArgs["options"],
+  name: string,
+  min: number,
+  max: number,
+  pattern: RegExp,
+  what: string,
+): number | undefined {
   const v = options[name];
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== "string" || v.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`Option --${name} must be an integer ${min}-${max}: got "${String(v)}"`);
+  const n = typeof v === "string" && pattern.test(v) ? Number(v) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new UsageError(`Option --${name} must be ${what}: got "${String(v)}"`);
   }
   return n;
 }

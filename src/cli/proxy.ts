@@ -7,7 +7,12 @@
  * @module
  */
 
-import { parseTarget, type ProxyTarget, type TargetTlsOptions } from "../proxy/target.ts";
+import {
+  parseTarget,
+  type ProxyTarget,
+  TargetAllowlist,
+  type TargetTlsOptions,
+} from "../proxy/target.ts";
 import { serveProxy } from "../proxy/web_socket_proxy.ts";
 import { serveStatic } from "../proxy/static_files.ts";
 import type { ProxyProtocolVersion } from "../proxy/proxy_protocol.ts";
@@ -166,6 +171,11 @@ export async function proxy(argv: string[]): Promise<number> {
   }
   const defaultTarget = targetText === undefined ? undefined : target(targetText, "Target");
   const allow = ((options["allow-target"] as string[] | undefined) ?? []).join(",");
+  try {
+    new TargetAllowlist(allow);
+  } catch (error) {
+    throw new UsageError(`Option --allow-target: ${(error as Error).message}`);
+  }
   const tls = tlsFromArgs({
     ...options,
     "tls-cert": s("tls-cert") ?? s("cert") as string,

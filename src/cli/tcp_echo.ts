@@ -8,7 +8,15 @@
 import { serve } from "../net/server.ts";
 import type { ServerOptions } from "../net/server_options.ts";
 import type { Connection } from "../net/connection.ts";
-import { intOption, parseArgs, unescape, UsageError } from "./args.ts";
+import { IpFilter } from "../net/ip_filter.ts";
+import {
+  intOption,
+  parseArgs,
+  type ParsedArgs,
+  secondsOption,
+  unescape,
+  UsageError,
+} from "./args.ts";
 import { formatAddr, waitForTermination } from "./_serve_util.ts";
 import { STARTTLS_FRAMING, starttlsEcho, TLS_HELP, TLS_SPEC, tlsFromArgs } from "./_tls_args.ts";
 
@@ -28,7 +36,8 @@ Options:
   --banner S             line sent to each client on connect
   --too-busy S           line sent to a client refused because the server is full
   --idle-timeout S       close connections idle for S seconds
-  --allow LIST           only these clients (e.g. "127.0.0.1,10.0.0.0/8,192.168.*")
+  --allow LIST           only these clients (e.g. "127.0.0.1,10.0.0.0/8,192.168.*");
+                         IP addresses only, host names are not resolved
   --block LIST           never these clients
 ${TLS_HELP}
   --help                 this text
@@ -75,13 +84,7 @@ export async function tcpEcho(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
   const port = intOption(options, "port", 0, 65535) ?? 7000;
   const hosts = (options.hostname as string[] | undefined) ?? ["0.0.0.0"];
-  const idle = options["idle-timeout"];
-  const idleSeconds = idle === undefined ? 0 : Number(idle);
-  if (!Number.isFinite(idleSeconds) || idleSeconds < 0) {
-    throw new UsageError(
-      `Option --idle-timeout must be a number of seconds >= 0: got "${String(idle)}"`,
-    );
-  }
+  const idleSeconds = secondsOption(options, "idle-timeout", 0, 86_400 * 365) ?? 0;
   const eolText = options.eol === undefined ? undefined : unescape(String(options.eol));
   const recordLength = intOption(options, "record-length", 1, 2 ** 30);
   const framed = Boolean(options.lines) || eolText !== undefined || recordLength !== undefined;
@@ -102,8 +105,8 @@ export async function tcpEcho(argv: string[]): Promise<number> {
     banner: options.banner as string | undefined,
     tooBusyBanner: options["too-busy"] as string | undefined,
     idleTimeout: idleSeconds * 1000,
-    allow: options.allow as string | undefined,
-    block: options.block as string | undefined,
+    allow: addressList(options, "allow"),
+    block: addressList(options, "block"),
     onData: starttls ? starttlsEcho(framing, echo) : echo,
     onDrain: (conn) => conn.resume(),
     onError: (error, conn) =>
@@ -115,6 +118,18 @@ export async function tcpEcho(argv: string[]): Promise<number> {
   await server.shutdown({ timeout: 3000 });
   console.log(`stopped (${signal})`);
   return 0;
+}
+
+/** Reads `--allow`/`--block`; a bad entry is a usage error. */
+function addressList(options: ParsedArgs["options"], name: string): string | undefined {
+  const list = options[name] as string | undefined;
+  if (list === undefined) return undefined;
+  try {
+    new IpFilter(list);
+  } catch (error) {
+    throw new UsageError(`Option --${name}: ${(error as Error).message}`);
+  }
+  return list;
 }
 
 function echoBytes(conn: Connection, bytes: Uint8Array): void {

@@ -73,7 +73,9 @@ export async function wsEcho(argv: string[]): Promise<number> {
   const hosts = (options.hostname as string[] | undefined) ?? ["0.0.0.0"];
   const maxPayload = intOption(options, "max-payload", 0, 2 ** 31) ?? 64 * 1024 * 1024;
   const pingSeconds = intOption(options, "ping-interval", 0, 86_400) ?? 30;
-  if (options.deflate && options["no-deflate"]) throw new UsageError("Use either --deflate or --no-deflate");
+  if (options.deflate && options["no-deflate"]) {
+    throw new UsageError("Use either --deflate or --no-deflate");
+  }
   const bits = intOption(options, "deflate-window-bits", 9, 15);
   const perMessageDeflate = options["no-deflate"] ? false : {
     threshold: intOption(options, "deflate-threshold", 0, 2 ** 31),

@@ -1,8 +1,15 @@
 /**
  * Allow and block lists of client addresses (reference: AllowedClients,
  * BlockedClients). Entries are exact addresses, `*` wildcards on the textual
- * form (`192.168.*`, `fe80::*`) or CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`).
- * IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) match IPv4 entries.
+ * form (`192.168.*`, `fe80::*`), CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`)
+ * or `*` alone for any client. Host names are not resolved, so an entry such
+ * as `localhost` is refused.
+ *
+ * Exact entries and CIDR blocks compare addresses, not text: `::1` matches
+ * `0:0:0:0:0:0:0:1`, and IPv4-mapped IPv6 (`::ffff:1.2.3.4`) matches the IPv4
+ * address both ways. A CIDR block on mapped addresses counts its prefix on
+ * 128 bits (`::ffff:10.0.0.0/104` is `10.0.0.0/8`); other IPv6 blocks match
+ * IPv6 clients only.
  *
  * @module
  */
@@ -21,6 +28,7 @@ interface Cidr {
  * const list = new IpFilter("192.168.*, 10.0.0.0/8, ::1");
  * if (!list.matches("192.168.4.2")) throw new Error("expected a match");
  * if (!list.matches("::ffff:10.1.2.3")) throw new Error("expected a match");
+ * if (!list.matches("0:0:0:0:0:0:0:1")) throw new Error("expected a match");
  * if (list.matches("172.16.0.1")) throw new Error("expected no match");
  * ```
  */
@@ -31,7 +39,11 @@ export class IpFilter {
   #cidrs: Cidr[] = [];
   #source: string[];
 
-  /** Parses a comma-separated string or an array of entries. Throws `TypeError` on a bad entry. */
+  /**
+   * Parses a comma-separated string or an array of entries. Throws `TypeError`
+   * on a bad entry: a host name, a malformed address, or a CIDR prefix that is
+   * not 0-32 (IPv4) or 0-128 (IPv6).
+   */
   constructor(list: string | readonly string[]) {
     const entries = (typeof list === "string" ? list.split(",") : [...list])
       .map((e) => e.trim())
@@ -53,57 +65,100 @@ export class IpFilter {
   /** True when `address` matches any entry. */
   matches(address: string): boolean {
     if (this.#any) return true;
-    const addr = normalize(address);
-    if (this.#exact.has(addr)) return true;
-    for (const re of this.#globs) if (re.test(addr)) return true;
-    if (this.#cidrs.length > 0) {
-      const bits = parseIp(addr);
-      if (bits) {
-        for (const c of this.#cidrs) if (inCidr(bits, c)) return true;
+    const text = normalize(address);
+    const bits = parseAddress(text);
+    if (bits) {
+      if (this.#exact.has(bits.join("."))) return true;
+      for (const c of this.#cidrs) if (inCidr(bits, c)) return true;
+    }
+    if (this.#globs.length > 0) {
+      // A mapped client written in hex (::ffff:a00:1) is tried in dotted form too.
+      const dotted = bits?.length === 4 ? bits.join(".") : text;
+      for (const re of this.#globs) {
+        if (re.test(text) || (dotted !== text && re.test(dotted))) return true;
       }
     }
     return false;
   }
 
   #add(entry: string): void {
+    const bad = (why: string) =>
+      new TypeError(`Cannot parse address list entry "${entry}": ${why}`);
     if (entry === "*") {
       this.#any = true;
       return;
     }
     const slash = entry.indexOf("/");
     if (slash >= 0) {
-      const bits = parseIp(normalize(entry.slice(0, slash)));
-      const prefix = Number(entry.slice(slash + 1));
-      if (!bits || !Number.isInteger(prefix) || prefix < 0 || prefix > bits.length * 8) {
-        throw new TypeError(
-          `Cannot parse address list entry "${entry}": a CIDR block needs an IPv4 or IPv6 address and a prefix length`,
-        );
-      }
-      this.#cidrs.push({ bits, prefix });
+      this.#cidrs.push(parseCidr(entry.slice(0, slash), entry.slice(slash + 1), bad));
       return;
     }
     if (entry.includes("*")) {
       if (!/^[0-9a-fA-F.:*]+$/.test(entry)) {
-        throw new TypeError(
-          `Cannot parse address list entry "${entry}": wildcards apply to IP addresses such as 192.168.*`,
-        );
+        throw bad("wildcards apply to IP addresses such as 192.168.* or fe80::*");
       }
       const pattern = normalize(entry).replace(/[.]/g, "\\.").replace(/\*/g, ".*");
       this.#globs.push(new RegExp(`^${pattern}$`, "i"));
       return;
     }
-    this.#exact.add(normalize(entry));
+    const bits = parseAddress(normalize(entry));
+    if (!bits) {
+      throw bad(
+        "give an IPv4 or IPv6 address, a wildcard such as 192.168.* or a CIDR block such as 10.0.0.0/8 (host names are not resolved)",
+      );
+    }
+    this.#exact.add(bits.join("."));
   }
+}
+
+function parseCidr(
+  addressText: string,
+  prefixText: string,
+  bad: (why: string) => TypeError,
+): Cidr {
+  const raw = parseIp(unwrap(addressText));
+  if (!raw) throw bad("a CIDR block needs an IPv4 or IPv6 address before the /");
+  const max = raw.length * 8;
+  const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix <= max)) {
+    throw bad(
+      `the prefix length after the / must be 0-${max} for an IPv${max === 32 ? 4 : 6} address`,
+    );
+  }
+  if (!isMapped(raw)) return { bits: raw, prefix };
+  if (prefix < 96) {
+    throw bad(
+      "a block of IPv4-mapped addresses needs a prefix of 96-128 (::ffff:10.0.0.0/104 is 10.0.0.0/8)",
+    );
+  }
+  return { bits: raw.slice(12), prefix: prefix - 96 };
 }
 
 /** Lower-cases, strips brackets and zone ids, and unwraps IPv4-mapped IPv6. */
 export function normalize(address: string): string {
+  const a = unwrap(address);
+  return a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
+}
+
+/** Lower-cases and strips brackets and zone ids. */
+function unwrap(address: string): string {
   let a = address.trim().toLowerCase();
   if (a.startsWith("[") && a.endsWith("]")) a = a.slice(1, -1);
   const zone = a.indexOf("%");
-  if (zone >= 0) a = a.slice(0, zone);
-  if (a.startsWith("::ffff:") && a.includes(".")) a = a.slice(7);
-  return a;
+  return zone >= 0 ? a.slice(0, zone) : a;
+}
+
+/** Parses an address; an IPv4-mapped IPv6 address comes back as its 4 IPv4 bytes. */
+function parseAddress(text: string): Uint8Array | undefined {
+  const bits = parseIp(text);
+  return bits && isMapped(bits) ? bits.subarray(12) : bits;
+}
+
+/** True for ::ffff:0:0/96 (RFC 4291 §2.5.5.2). */
+function isMapped(bits: Uint8Array): boolean {
+  if (bits.length !== 16 || bits[10] !== 0xff || bits[11] !== 0xff) return false;
+  for (let i = 0; i < 10; i++) if (bits[i] !== 0) return false;
+  return true;
 }
 
 /** Parses an IPv4 (4 bytes) or IPv6 (16 bytes) address; undefined when invalid. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { IpFilter, normalize } from "../net/ip_filter.ts";
+import { IpFilter, normalize, parseIp } from "../net/ip_filter.ts";
 
 /** Client-side TLS settings for a target. */
 export interface TargetTlsOptions {
@@ -172,7 +172,9 @@ function parseRule(entry: string): Rule {
   else if (range) [low, high] = [Number(range[1]), Number(range[2] ?? range[1])];
   else throw bad('PORT must be a number, a range such as 5900-5999, or "*"');
   if (low < 1 || high > 65535 || low > high) throw bad("ports must be 1-65535, low to high");
-  const looksIp = host === "*" || /^[0-9a-fA-F.:*]+(\/\d+)?$/.test(host) && /[.:*\/]/.test(host);
+  // Wildcards and CIDR blocks are IP patterns; a name made of hex letters (cafe.de) is a name.
+  const looksIp = host.includes("*") || host.includes("/") ||
+    parseIp(normalize(host)) !== undefined;
   if (looksIp) return { hosts: new IpFilter([host]), name: "", low, high };
   if (!/^[A-Za-z0-9._-]+$/.test(host)) {
     throw bad("HOST must be a host name, an IP address, a wildcard or a CIDR block");

@@ -68,6 +68,14 @@ describe("TargetAllowlist", () => {
     assert.equal(list.toString(), "vnc.local:5900-5909,10.0.*:22,192.168.0.0/16:*,[::1]:8080,*:7");
   });
 
+  it("TargetAllowlist takes names made of hex letters and digits as names, not addresses", () => {
+    const list = new TargetAllowlist(["cafe.de:443", "bad.cafe:22", "[0:0:0:0:0:0:0:1]:22"]);
+    assert.equal(list.allows({ hostname: "CAFE.de", port: 443 }), true);
+    assert.equal(list.allows({ hostname: "bad.cafe", port: 22 }), true);
+    assert.equal(list.allows({ hostname: "cafe.dee", port: 443 }), false);
+    assert.equal(list.allows({ hostname: "::1", port: 22 }), true);
+  });
+
   it("TargetAllowlist throws TypeError for malformed entries", () => {
     for (const bad of ["host", "host:x", "host:0", "host:9-1", "::1:22", "ba d:1", "a/b:1"]) {
       assert.throws(() => new TargetAllowlist(bad), TypeError, bad);

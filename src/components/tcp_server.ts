@@ -10,7 +10,13 @@ import { Server, type ServerOptions } from "../net/server.ts";
 import type { Connection } from "../net/connection.ts";
 import { codeOf, statusOf } from "../net/errors.ts";
 import { applyConfig, readConfig } from "./_tcp_config.ts";
-import { defaultSslConfig, type SslCert, type SslSettings, type SslStartMode, tlsOptionsOf } from "./_tls_config.ts";
+import {
+  defaultSslConfig,
+  type SslCert,
+  type SslSettings,
+  type SslStartMode,
+  tlsOptionsOf,
+} from "./_tls_config.ts";
 import { SSLClientAuthenticationEvent, SSLStatusEvent } from "./tls_events.ts";
 import {
   ConnectionRequestEvent,
@@ -45,6 +51,10 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
   _defaultTimeout = 0;
   /** @internal TLS properties and config settings. */
   _ssl: SslSettings = defaultSslConfig();
+  /** @internal KeepAliveTime in milliseconds while KeepAlive is off (0 = the system's). */
+  _keepAliveTime = 0;
+  /** @internal The IPv4 LocalHost that UseIPv6 1 or 2 replaced, and what replaced it. */
+  _ipv4Host: { v4: string | undefined; v6: string } | undefined;
 
   /** Creates the component; `init` sets properties by their reference names. */
   constructor(init: Partial<TcpServerProperties> = {}) {
@@ -54,7 +64,10 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
   }
 
   /** Adds a listener by event name (like the reference `on`). Returns this. */
-  on<K extends keyof TcpServerEventMap>(type: K, listener: (e: TcpServerEventMap[K]) => void): this {
+  on<K extends keyof TcpServerEventMap>(
+    type: K,
+    listener: (e: TcpServerEventMap[K]) => void,
+  ): this {
     this.addEventListener(type, listener as EventListener);
     return this;
   }
@@ -63,7 +76,9 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
 
   /** Address to listen on (reference: LocalHost). @default "0.0.0.0" */
   get localHost(): string {
-    return this.server.listening ? this.server.addr.hostname : this.server.options.hostname ?? "0.0.0.0";
+    return this.server.listening
+      ? this.server.addr.hostname
+      : this.server.options.hostname ?? "0.0.0.0";
   }
   set localHost(v: string) {
     this.server.set({ hostname: v });
@@ -126,15 +141,29 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
     this.server.set({ writeTimeout: seconds * 1000 });
     this._defaultTimeout = seconds;
   }
-  /** SO_KEEPALIVE on new connections (reference: KeepAlive). @default false */
+  /**
+   * SO_KEEPALIVE on new connections, probing after the config setting
+   * KeepAliveTime (reference: KeepAlive). On Deno, with a KeepAliveTime, set
+   * it before startListening (the server then accepts through `node:net`,
+   * which can set the time); turned on while listening on Deno's native
+   * sockets it throws `NotSupportedError`. @default false
+   */
   get keepAlive(): boolean {
     return Boolean(this.server.options.keepAlive);
   }
   set keepAlive(v: boolean) {
     const t = this.server.options.keepAlive;
-    this.server.set({ keepAlive: v ? (typeof t === "number" ? t : true) : false });
+    const ms = typeof t === "number" ? t : this._keepAliveTime;
+    this.server.set({ keepAlive: v ? (ms > 0 ? ms : true) : false });
+    this._keepAliveTime = ms;
   }
-  /** Graceful (true) or resetting (false) disconnect (reference: Linger). @default true */
+  /**
+   * Graceful (true) or resetting (false) Disconnect and Shutdown, for
+   * connections accepted afterwards (reference: Linger). On Deno set false
+   * before startListening (the server then accepts through `node:net`, which
+   * can send RST); set false while listening on Deno's native sockets it
+   * throws `NotSupportedError`. @default true
+   */
   get linger(): boolean {
     return this.server.options.linger ?? true;
   }
@@ -155,7 +184,11 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
   }
   set sslStartMode(v: SslStartMode) {
     if (v !== "implicit" && v !== "explicit" && v !== "none") {
-      throw new TypeError(`Cannot set sslStartMode as it must be "implicit", "explicit" or "none": current value is ${String(v)}`);
+      throw new TypeError(
+        `Cannot set sslStartMode as it must be "implicit", "explicit" or "none": current value is ${
+          String(v)
+        }`,
+      );
     }
     this._ssl.startMode = v;
   }
@@ -193,10 +226,13 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
     await this.server.get(connectionId).startTls();
   }
   /** Stops accepting; connections stay (reference: StopListening). */
-  async stopListening(): Promise<void> {
-    this.server.stopListening();
+  stopListening(): Promise<void> {
+    return settle(() => this.server.stopListening());
   }
-  /** Stops listening and closes every connection, resetting stragglers after `timeout` ms (reference: Shutdown). */
+  /**
+   * Stops listening and disconnects every connection as `linger` says:
+   * gracefully, resetting stragglers after `timeout` ms, or at once (reference: Shutdown).
+   */
   shutdown(timeout = 5000): Promise<void> {
     return this.server.shutdown({ timeout });
   }
@@ -207,6 +243,8 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
     this._ssl = defaultSslConfig();
     this._decoder = new TextDecoder();
     this._defaultTimeout = 0;
+    this._keepAliveTime = 0;
+    this._ipv4Host = undefined;
   }
   /** Sends bytes (reference: Send); with defaultTimeout 0 a full queue throws 135 (would block). */
   async send(connectionId: string, data: Uint8Array): Promise<void> {
@@ -238,32 +276,36 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
     }
   }
   /** Stops a file being sent, keeping the connection (reference: Interrupt). */
-  async interrupt(connectionId: string): Promise<void> {
-    this.server.get(connectionId);
-    this.#files.get(connectionId)?.abort(new DOMException("Interrupted", "AbortError"));
+  interrupt(connectionId: string): Promise<void> {
+    return settle(() => {
+      this.server.get(connectionId);
+      this.#files.get(connectionId)?.abort(new DOMException("Interrupted", "AbortError"));
+    });
   }
-  /** Closes one connection, as `linger` says (reference: Disconnect). */
+  /** Closes one connection, as `linger` said when it was accepted (reference: Disconnect). */
   async disconnect(connectionId: string): Promise<void> {
     await this.server.get(connectionId).disconnect();
   }
   /** Stops DataIn for a connection and stops reading it (reference: PauseData). */
-  async pauseData(connectionId: string): Promise<void> {
-    this.server.get(connectionId).pause();
+  pauseData(connectionId: string): Promise<void> {
+    return settle(() => this.server.get(connectionId).pause());
   }
   /** Resumes DataIn after pauseData (reference: ProcessData). */
-  async processData(connectionId: string): Promise<void> {
-    this.server.get(connectionId).resume();
+  processData(connectionId: string): Promise<void> {
+    return settle(() => this.server.get(connectionId).resume());
   }
   /** Sets the record length of a connection, also from inside DataIn (reference: ChangeRecordLength). */
-  async changeRecordLength(connectionId: string, recordLength: number): Promise<void> {
-    this.server.get(connectionId).recordLength = recordLength;
+  changeRecordLength(connectionId: string, recordLength: number): Promise<void> {
+    return settle(() => void (this.server.get(connectionId).recordLength = recordLength));
   }
   /** `config("Name=Value")` sets, `config("Name")` reads a setting (reference: Config). */
-  async config(setting: string): Promise<string> {
-    const eq = setting.indexOf("=");
-    if (eq < 0) return readConfig(this, setting.trim());
-    applyConfig(this, setting.slice(0, eq).trim(), setting.slice(eq + 1).trim());
-    return "";
+  config(setting: string): Promise<string> {
+    return settle(() => {
+      const eq = setting.indexOf("=");
+      if (eq < 0) return readConfig(this, setting.trim());
+      applyConfig(this, setting.slice(0, eq).trim(), setting.slice(eq + 1).trim());
+      return "";
+    });
   }
   /** Shuts down, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
@@ -287,14 +329,17 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
       },
       onSecure: (conn) => {
         // After startSSL the reference fires Connected again; implicit TLS fires it once, after the handshake.
-        if (this.#connected.has(conn)) this.dispatchEvent(new ConnectionStatusEvent("Connected", conn.id, 0, "OK"));
+        if (this.#connected.has(conn)) {
+          this.dispatchEvent(new ConnectionStatusEvent("Connected", conn.id, 0, "OK"));
+        }
       },
       onClientCertificate: (conn, request) => {
         const ev = new SSLClientAuthenticationEvent(conn.id, request);
         this.dispatchEvent(ev);
         return ev.accept;
       },
-      onTlsStatus: (message, conn) => this.dispatchEvent(new SSLStatusEvent(conn?.id ?? "", message)),
+      onTlsStatus: (message, conn) =>
+        this.dispatchEvent(new SSLStatusEvent(conn?.id ?? "", message)),
       onData: (conn, bytes, eol) => {
         this.dispatchEvent(new DataInEvent(conn.id, bytes.slice(), eol, this._decoder));
       },
@@ -303,7 +348,9 @@ export class TcpServer extends EventTarget implements AsyncDisposable {
         this.#files.get(conn.id)?.abort();
         this.#files.delete(conn.id);
         if (info.error) this.#error(info.error, conn);
-        this.dispatchEvent(new ConnectionStatusEvent("Disconnected", conn.id, info.code, info.reason));
+        this.dispatchEvent(
+          new ConnectionStatusEvent("Disconnected", conn.id, info.code, info.reason),
+        );
       },
       onError: (error, conn) => this.#error(error, conn),
     };
@@ -377,3 +424,12 @@ export const IPDaemon: typeof TcpServer = TcpServer;
 export type IPDaemon = TcpServer;
 
 const encoder = new TextEncoder();
+
+/** Runs `f` now; what it throws becomes a rejection, as with the reference's async methods. */
+function settle<T>(f: () => T): Promise<T> {
+  try {
+    return Promise.resolve(f());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

@@ -6,13 +6,18 @@
  * @module
  */
 
-import { getRuntime } from "../runtime/mod.ts";
+import { getRuntime, NotSupportedError, runtimeName } from "../runtime/mod.ts";
 import type { Listener, NetAddr, RuntimeAdapter, Socket } from "./types.ts";
 import { type CloseInfo, Connection, type ConnectionHost, type Timeouts } from "./connection.ts";
 import { type Framing, resolveFraming } from "./framing.ts";
 import { ErrorCode, ListenError, type ListenFailure, ServerError } from "./errors.ts";
 import { IpFilter } from "./ip_filter.ts";
-import { checkServerOptions, type ServerOptions } from "./server_options.ts";
+import {
+  checkServerOptions,
+  denoNativeGap,
+  resolveEngine,
+  type ServerOptions,
+} from "./server_options.ts";
 import { Sweeper } from "./_sweeper.ts";
 import { type ResolvedTls, resolveTls } from "../tls/tls_options.ts";
 import type { CertificateStore } from "../tls/certificate_store.ts";
@@ -42,6 +47,9 @@ const IGNORE = { data() {}, end() {}, drain() {}, close() {} };
 export class Server implements AsyncDisposable {
   #options: ServerOptions;
   #runtime: RuntimeAdapter | undefined;
+  #engine: "native" | "node" | undefined;
+  /** Listening on Deno's native sockets, which cannot reset nor set a keep-alive time. */
+  #denoNative = false;
   #listeners: Listener[] = [];
   #connections = new Map<string, Connection>();
   #nextId = 1;
@@ -71,7 +79,9 @@ export class Server implements AsyncDisposable {
   /** The first bound address. Throws when not listening. */
   get addr(): NetAddr {
     const l = this.#listeners[0];
-    if (!l) throw new TypeError("Cannot read addr as the server is not listening: call listen() first");
+    if (!l) {
+      throw new TypeError("Cannot read addr as the server is not listening: call listen() first");
+    }
     return l.addr;
   }
   /** Every bound address. */
@@ -97,6 +107,13 @@ export class Server implements AsyncDisposable {
   get certificates(): CertificateStore | undefined {
     return this.#tls?.store;
   }
+  /**
+   * The socket engine of the last `listen()`, undefined before it: what
+   * {@linkcode ServerOptions.engine} says, or what was chosen when unset.
+   */
+  get engine(): "native" | "node" | undefined {
+    return this.#engine;
+  }
   /** Default framing applied to new connections. */
   get framing(): Readonly<Framing> {
     return this.#framing;
@@ -111,20 +128,36 @@ export class Server implements AsyncDisposable {
 
   /**
    * Changes options. Listening addresses and `maxConnections` cannot change
-   * while listening (codes 106, 107, 108); other settings apply to new connections.
+   * while listening (codes 106, 107, 108), nor can `tls` and `engine`
+   * (TypeError); other settings apply to new connections. On Deno, while
+   * listening on the native engine, a numeric `keepAlive` or `linger: false`
+   * throws `NotSupportedError` (native sockets cannot do them): set them
+   * before `listen()`, or `stopListening()` and `listen()` again.
    */
   set(options: Partial<ServerOptions>): void {
     if (this.listening) {
       if ("port" in options && options.port !== this.#options.port) {
-        throw new ServerError(ErrorCode.PortWhileListening, "Cannot change port while listening: call stopListening() first");
+        throw new ServerError(
+          ErrorCode.PortWhileListening,
+          "Cannot change port while listening: call stopListening() first",
+        );
       }
-      if (("hostname" in options && options.hostname !== this.#options.hostname) || "listen" in options) {
-        throw new ServerError(ErrorCode.HostWhileListening, "Cannot change hostname while listening: call stopListening() first");
+      if (
+        ("hostname" in options && options.hostname !== this.#options.hostname) ||
+        "listen" in options
+      ) {
+        throw new ServerError(
+          ErrorCode.HostWhileListening,
+          "Cannot change hostname while listening: call stopListening() first",
+        );
       }
       if ("tls" in options && options.tls !== this.#options.tls) {
         throw new TypeError(
           "Cannot change tls while listening: call stopListening() first (renewed certificates load with server.certificates.reload())",
         );
+      }
+      if ("engine" in options && options.engine !== this.#options.engine) {
+        throw new TypeError("Cannot change engine while listening: call stopListening() first");
       }
       if ("maxConnections" in options && options.maxConnections !== this.#options.maxConnections) {
         throw new ServerError(
@@ -135,6 +168,17 @@ export class Server implements AsyncDisposable {
     }
     const next = { ...this.#options, ...options };
     checkServerOptions(next);
+    if (this.listening && this.#denoNative) {
+      const gap = denoNativeGap({ ...next, reusePort: false });
+      if (gap !== undefined) {
+        throw new NotSupportedError(
+          "deno",
+          gap.option,
+          `Cannot set ${gap.option} while listening on Deno's native engine as ${gap.message}: ` +
+            `call stopListening() and listen() again (engine "node" is then chosen), or listen with engine "node"`,
+        );
+      }
+    }
     this.#framing = resolveFraming(options, this.#framing);
     this.#options = next;
     this.#applyDerived();
@@ -143,17 +187,25 @@ export class Server implements AsyncDisposable {
 
   /** Binds every configured address; on any failure none stays bound and a {@linkcode ListenError} lists them all. */
   async listen(): Promise<this> {
-    if (this.listening) throw new ServerError(ErrorCode.AlreadyListening, "The server is already listening");
+    if (this.listening) {
+      throw new ServerError(ErrorCode.AlreadyListening, "The server is already listening");
+    }
     this.#stopping = false;
     const o = this.#options;
-    // TLS runs on node:tls over node:net sockets on every runtime (runtime-matrix.md, TLS).
-    this.#runtime = await getRuntime({ engine: o.tls ? "node" : "native" });
+    const runtime = runtimeName();
+    const engine = resolveEngine(o, runtime);
+    this.#runtime = await getRuntime({ engine });
+    this.#engine = engine;
+    // reusePort listeners are served by Deno's node:net (src/runtime/deno.ts).
+    this.#denoNative = engine === "native" && runtime === "deno" && !o.reusePort;
     const rt = this.#runtime;
     this.#tls = o.tls ? await resolveTls(o.tls, rt) : undefined;
     this.#host = this.#makeHost(); // startTls exists only with TLS
     for (const h of this.#tls?.store.hosts() ?? []) {
       const c = h.certificate;
-      if (c && h.expired) tlsStatus(o, `certificate ${c.subject} expired on ${c.validTo.toISOString()}`);
+      if (c && h.expired) {
+        tlsStatus(o, `certificate ${c.subject} expired on ${c.validTo.toISOString()}`);
+      }
     }
     const addresses = o.listen ?? [{ hostname: o.hostname, port: o.port }];
     const onSocket = (s: Socket) => this.#accept(s);
@@ -192,8 +244,10 @@ export class Server implements AsyncDisposable {
   }
 
   /**
-   * Stops listening, closes every connection gracefully, and resets those
-   * still open after `timeout` milliseconds (reference: Shutdown).
+   * Stops listening and disconnects every connection as its `linger` says
+   * (reference: Shutdown = StopListening, then Disconnect each): gracefully,
+   * resetting those still open after `timeout` milliseconds, or at once with
+   * RST when `linger` is false.
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     const timeout = options.timeout ?? 5000;
@@ -201,7 +255,7 @@ export class Server implements AsyncDisposable {
     this.stopListening();
     const conns = [...this.#connections.values()];
     if (conns.length === 0) return;
-    const all = Promise.all(conns.map((c) => c.close()));
+    const all = Promise.all(conns.map((c) => c.disconnect()));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), timeout)));
     const result = await Promise.race([all, late]);
@@ -245,12 +299,17 @@ export class Server implements AsyncDisposable {
       report: (error, conn) => this.#report(error, conn),
       timeoutChanged: (ms) => this.#sweeper.want(ms),
       startTls: this.#tls === undefined ? undefined : (conn, socket, so) =>
-        upgradeConnection({
-          runtime: this.#runtime,
-          tls: this.#tls,
-          options: this.#options,
-          report: (e, c) => this.#report(e, c),
-        }, conn, socket, so),
+        upgradeConnection(
+          {
+            runtime: this.#runtime,
+            tls: this.#tls,
+            options: this.#options,
+            report: (e, c) => this.#report(e, c),
+          },
+          conn,
+          socket,
+          so,
+        ),
       secured: (conn) => {
         try {
           this.#options.onSecure?.(conn);
@@ -365,7 +424,9 @@ export class Server implements AsyncDisposable {
         // fall through to the console: an error handler must not kill the server
       }
     }
-    console.error(`netstreams: ${conn ? `connection ${conn.id}: ` : ""}${err.stack ?? err.message}`);
+    console.error(
+      `netstreams: ${conn ? `connection ${conn.id}: ` : ""}${err.stack ?? err.message}`,
+    );
   }
 }
 

@@ -100,6 +100,12 @@ export const PEERS = [
     for: "browser WebSocket tests",
   },
   {
+    name: "ss",
+    have: () => onPath("ss"),
+    apt: ["iproute2"],
+    for: "socket state checks (keep-alive timers, backlog) with ss",
+  },
+  {
     name: "openssl",
     have: () => onPath("openssl"),
     apt: ["openssl"],

@@ -361,14 +361,28 @@ export class Connection {
       }
       this.#flushStage();
       if (batchReadBuffer !== undefined && chunk.buffer === batchReadBuffer) {
-        return writeCopy(this.#socket, chunk);
+        return this.#belowMark(writeCopy(this.#socket, chunk));
       }
     } else if (delivering !== undefined && chunk.buffer === delivering) {
       // Bytes another connection is delivering from a read buffer its socket
       // reads into again (a relay, a broadcast): this queue may keep them.
-      return n > STAGE_MAX ? writeCopy(this.#socket, chunk) : this.#socket.write(chunk.slice());
+      const socket = this.#socket;
+      return this.#belowMark(
+        n > STAGE_MAX ? writeCopy(socket, chunk) : socket.write(chunk.slice()),
+      );
     }
-    return this.#socket.write(chunk);
+    return this.#belowMark(this.#socket.write(chunk));
+  }
+
+  /**
+   * The result of a write the socket took (`ok`: below its own mark): false
+   * also when the queue reached the server's `writeHighWaterMark`, which may
+   * be below the socket's; a `drain` is then asked for.
+   */
+  #belowMark(ok: boolean): boolean {
+    if (!ok) return false;
+    return this.#host.writeHighWaterMark - this.#socket.writableLength - this.#stageLength > 0 ||
+      this.#wantDrain();
   }
 
   /**

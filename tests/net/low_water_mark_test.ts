@@ -64,4 +64,36 @@ describe("writeHighWaterMark below the socket's", () => {
     assert.equal(got.length, 20000 * 101);
     assert.ok(waits > 0, "the writes said false at least once");
   });
+
+  it("write() outside a read batch says false once the queue reaches the mark, and a drain follows", async () => {
+    const results: { ok: boolean; room: number }[] = [];
+    let drains = 0;
+    let drained!: () => void;
+    const wasDrained = new Promise<void>((resolve) => (drained = resolve));
+    await using server = await serve({
+      hostname: "127.0.0.1",
+      writeHighWaterMark: 1024,
+      onConnection(conn) {
+        // Not inside onData: nothing is being read, so no read batch gathers these.
+        const block = new Uint8Array(2048).fill(121);
+        for (let i = 0; i < 2048; i++) {
+          const ok = conn.write(block);
+          results.push({ ok, room: conn.desiredSize });
+          if (!ok) break;
+        }
+        conn.closeWrite();
+      },
+      onDrain() {
+        drains++;
+        drained();
+      },
+    });
+    const got = await exchange(server.addr.port, new Uint8Array(0), 10000);
+    assert.ok(results.length > 0);
+    for (const { ok, room } of results) assert.equal(ok, room > 0, JSON.stringify(results));
+    assert.equal(results.at(-1)!.ok, false, "the writes said false before 4 MiB");
+    assert.equal(got.length, results.length * 2048);
+    await wasDrained;
+    assert.equal(drains, 1);
+  });
 });

@@ -28,6 +28,11 @@ test("every entry point loads and exports something", { skip: built }, async () 
     const names = Object.keys(mod);
     if (key !== "./cli") assert.ok(names.length > 0, `${key} (${target}) exports nothing`);
   }
+  // The errors a user may need to tell apart, from the main entry.
+  const main = await import(join(root, "mod.ts"));
+  for (const name of ["NotSupportedError", "TlsError", "ServerError", "ConnectionError"]) {
+    assert.equal(typeof main[name], "function", `mod.ts exports ${name}`);
+  }
 });
 
 /** The built package's package.json. */

@@ -13,7 +13,7 @@
  * @module
  */
 
-export { Server, serve } from "./server.ts";
+export { serve, Server } from "./server.ts";
 export type { ConnectionRequest, ListenAddress, ServerOptions, ShutdownOptions } from "./server.ts";
 export { Connection } from "./connection.ts";
 export type { CloseInfo, ConnectionStartTlsOptions } from "./connection.ts";
@@ -21,6 +21,21 @@ export type { SendFileOptions } from "./_send_file.ts";
 export { DEFAULT_LINE_LENGTH, MIN_LINE_LENGTH } from "./framing.ts";
 export type { Framing, FramingOptions } from "./framing.ts";
 export { IpFilter } from "./ip_filter.ts";
-export { codeOf, ConnectionError, ErrorCode, ListenError, ServerError, statusOf } from "./errors.ts";
+export {
+  codeOf,
+  ConnectionError,
+  ErrorCode,
+  ListenError,
+  ServerError,
+  statusOf,
+} from "./errors.ts";
 export type { ErrorCodeValue, ListenFailure } from "./errors.ts";
-export type { ConnectOptions, ListenOptions, Listener, NetAddr, Socket, SocketHandlers } from "./types.ts";
+export { NotSupportedError } from "../runtime/errors.ts";
+export type {
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  NetAddr,
+  Socket,
+  SocketHandlers,
+} from "./types.ts";

@@ -11,10 +11,12 @@ import type { Listener, NetAddr, RuntimeAdapter, Socket } from "./types.ts";
 import { type CloseInfo, Connection, type ConnectionHost, type Timeouts } from "./connection.ts";
 import { type Framing, resolveFraming } from "./framing.ts";
 import { ErrorCode, ListenError, type ListenFailure, ServerError } from "./errors.ts";
+import { sharedPort } from "./_shared_port.ts";
 import { IpFilter } from "./ip_filter.ts";
 import {
   checkServerOptions,
   denoNativeGap,
+  type ListenAddress,
   resolveEngine,
   type ServerOptions,
 } from "./server_options.ts";
@@ -209,15 +211,16 @@ export class Server implements AsyncDisposable {
     }
     const addresses = o.listen ?? [{ hostname: o.hostname, port: o.port }];
     const onSocket = (s: Socket) => this.#accept(s);
-    const results = await Promise.allSettled(addresses.map((a) =>
+    const bind = (a: ListenAddress, port: number) =>
       rt.listen({
         hostname: a.hostname ?? "0.0.0.0",
-        port: a.port ?? 0,
+        port,
         backlog: o.backlog,
         reusePort: o.reusePort,
         ipv6Only: o.ipv6Only,
-      }, onSocket)
-    ));
+      }, onSocket);
+    const results = await sharedPort(addresses, bind) ??
+      await Promise.allSettled(addresses.map((a) => bind(a, a.port ?? 0)));
     const failures: ListenFailure[] = [];
     const bound: Listener[] = [];
     results.forEach((r, i) => {

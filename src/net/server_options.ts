@@ -31,7 +31,11 @@ export interface ConnectionRequest {
 
 /** Options of {@linkcode Server} and `serve()`. */
 export interface ServerOptions extends FramingOptions, ListenAddress {
-  /** Several addresses at once (reference: MultiListenSockets); replaces hostname/port. */
+  /**
+   * Several addresses at once (reference: MultiListenSockets); replaces
+   * hostname/port. When every one asks for port 0 they share one free port
+   * where they can (not `0.0.0.0` with dual-stack `::`: each gets its own).
+   */
   listen?: ListenAddress[];
   /** Pending-connection queue length (reference: ConnectionBacklog). @default 511 */
   backlog?: number;

@@ -18,6 +18,7 @@ describe("netstreams tcp-echo lifecycle", () => {
     ]);
     try {
       assert.deepEqual(s.addrs.map((a) => a.hostname), ["127.0.0.1", "::1"]);
+      assert.equal(s.addrs[1]!.port, s.addrs[0]!.port, "--port 0 gives both addresses one port");
       for (const { hostname, port } of s.addrs) {
         const c = await connectClient(port, hostname);
         c.send(`via ${hostname}\n`);

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Server, serve } from "../../src/net/server.ts";
+import { serve, Server } from "../../src/net/server.ts";
 import type { Connection } from "../../src/net/connection.ts";
 import { ConnectionError, ErrorCode, ListenError, ServerError } from "../../src/net/errors.ts";
 import { connectClient, delay, until } from "../_client.ts";
@@ -49,7 +49,12 @@ describe("Server", () => {
     c.send("\nd" + "x".repeat(300) + "\n");
     await c.waitFor((t) => t.split("\r\n").length >= 6);
     assert.deepEqual(c.text().split("\r\n"), [
-      "a|1", "b|1", "c|1", "d" + "x".repeat(255) + "|0", "x".repeat(45) + "|1", "",
+      "a|1",
+      "b|1",
+      "c|1",
+      "d" + "x".repeat(255) + "|0",
+      "x".repeat(45) + "|1",
+      "",
     ]);
     c.close();
   });
@@ -81,7 +86,10 @@ describe("Server", () => {
     assert.equal(new Set(ids).size, 2);
     for (const id of ids) assert.equal(server.get(id).id, id);
     assert.deepEqual(server.get(ids[1]!).data, { n: 2 });
-    assert.throws(() => server.get("nope"), (e: unknown) => e instanceof ServerError && e.code === 126);
+    assert.throws(
+      () => server.get("nope"),
+      (e: unknown) => e instanceof ServerError && e.code === 126,
+    );
     a.close();
     b.close();
     await until(() => server.connections.size === 0);
@@ -180,7 +188,14 @@ describe("Server", () => {
     c.send("DATA 5\r\nabcdeafter\r\nDATA 3\nxyz");
     c.send("tail\n");
     await until(() => got.length >= 6);
-    assert.deepEqual(got, ["DATA 5|true", "abcde|true", "after|true", "DATA 3|true", "xyz|true", "tail|true"]);
+    assert.deepEqual(got, [
+      "DATA 5|true",
+      "abcde|true",
+      "after|true",
+      "DATA 3|true",
+      "xyz|true",
+      "tail|true",
+    ]);
     c.close();
   });
 
@@ -370,7 +385,10 @@ describe("Server", () => {
     assert.equal(server.listening, false);
     b.send("alive");
     await b.waitFor((t) => t === "alive");
-    await assert.rejects(connectClient(port), (e: Error & { code?: string }) => e.code === "ECONNREFUSED");
+    await assert.rejects(
+      connectClient(port),
+      (e: Error & { code?: string }) => e.code === "ECONNREFUSED",
+    );
     await server.shutdown();
     await b.closed;
   });
@@ -428,23 +446,41 @@ describe("Server", () => {
   });
 
   it("Server rejects invalid options with RangeError and TypeError", () => {
-    assert.throws(() => new Server({ port: 70000 }), /Cannot listen as port must be an integer 0-65535: current value is 70000/);
+    assert.throws(
+      () => new Server({ port: 70000 }),
+      /Cannot listen as port must be an integer 0-65535: current value is 70000/,
+    );
     assert.throws(() => new Server({ maxConnections: 0 }), RangeError);
     assert.throws(() => new Server({ maxConnections: 100_001 }), RangeError);
-    assert.throws(() => new Server({ maxLineLength: 10 }), /maxLineLength .* >= 256: current value is 10/);
+    assert.throws(
+      () => new Server({ maxLineLength: 10 }),
+      /maxLineLength .* >= 256: current value is 10/,
+    );
     assert.throws(() => new Server({ idleTimeout: -1 }), RangeError);
     assert.throws(() => new Server({ recordLength: 1.5 }), RangeError);
     assert.throws(() => new Server({ allow: "10.0.0.0/99" }), TypeError);
     assert.throws(() => new Server({ hostname: "" }), TypeError);
   });
 
+  it("Server listens on 0.0.0.0 and dual-stack :: with port 0 (they cannot share a port)", async () => {
+    await using server = await serve({ listen: [{ hostname: "0.0.0.0" }, { hostname: "::" }] });
+    assert.equal(server.addrs.length, 2);
+    for (const [i, host] of [[0, "127.0.0.1"], [1, "::1"]] as const) {
+      const c = await connectClient(server.addrs[i]!.port, host);
+      c.close();
+    }
+  });
+
   it("Server listens on several addresses and lists every failure", async () => {
     await using server = await serve({ listen: [{ hostname: "127.0.0.1" }, { hostname: "::1" }] });
     assert.equal(server.addrs.length, 2);
+    assert.equal(server.addrs[1]!.port, server.addrs[0]!.port, "port 0 on both: one free port");
     const c6 = await connectClient(server.addrs[1]!.port, "::1");
     c6.close();
     const taken = server.addrs[0]!.port;
-    const s2 = new Server({ listen: [{ hostname: "127.0.0.1", port: taken }, { hostname: "127.0.0.1", port: taken }] });
+    const s2 = new Server({
+      listen: [{ hostname: "127.0.0.1", port: taken }, { hostname: "127.0.0.1", port: taken }],
+    });
     await assert.rejects(s2.listen(), (e: unknown) => {
       assert.ok(e instanceof ListenError);
       assert.equal(e.code, "EADDRINUSE");

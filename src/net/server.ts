@@ -10,7 +10,13 @@ import { getRuntime, NotSupportedError, runtimeName } from "../runtime/mod.ts";
 import type { Listener, NetAddr, RuntimeAdapter, Socket } from "./types.ts";
 import { type CloseInfo, Connection, type ConnectionHost, type Timeouts } from "./connection.ts";
 import { type Framing, resolveFraming } from "./framing.ts";
-import { ErrorCode, ListenError, type ListenFailure, ServerError } from "./errors.ts";
+import {
+  ConnectionError,
+  ErrorCode,
+  ListenError,
+  type ListenFailure,
+  ServerError,
+} from "./errors.ts";
 import { sharedPort } from "./_shared_port.ts";
 import { IpFilter } from "./ip_filter.ts";
 import {
@@ -249,8 +255,9 @@ export class Server implements AsyncDisposable {
   /**
    * Stops listening and disconnects every connection as its `linger` says
    * (reference: Shutdown = StopListening, then Disconnect each): gracefully,
-   * resetting those still open after `timeout` milliseconds, or at once with
-   * RST when `linger` is false.
+   * resetting those still open after `timeout` milliseconds (their close is
+   * reported with an `ETIMEDOUT` error, status 10060), or at once with RST
+   * when `linger` is false.
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     const timeout = options.timeout ?? 5000;
@@ -264,7 +271,16 @@ export class Server implements AsyncDisposable {
     const result = await Promise.race([all, late]);
     clearTimeout(timer);
     if (result === "late") {
-      await Promise.all([...this.#connections.values()].map((c) => c.abort()));
+      await Promise.all(
+        [...this.#connections.values()].map((c) =>
+          c.abort(
+            new ConnectionError(
+              "ETIMEDOUT",
+              `Connection ${c.id} did not close within ${timeout} ms of shutdown`,
+            ),
+          )
+        ),
+      );
     }
   }
 

@@ -6,11 +6,9 @@
  */
 
 import { Carry } from "./_carry.ts";
+import { failureTable, findByte, SHORT_DELIMITER, SHORT_SCAN } from "./_delimiter_search.ts";
 import { checkMaxLength, toDelimiter } from "./_options.ts";
 import type { FramingCore, SegmentSink } from "./types.ts";
-
-/** Bytes scanned by a plain loop before switching to `indexOf`. */
-const SHORT = 128;
 
 /** Options of {@linkcode DelimiterCore} and {@linkcode DelimiterStream}. */
 export interface DelimiterCoreOptions {
@@ -41,9 +39,13 @@ export interface DelimiterCoreOptions {
  *
  * Segments that lie in one chunk are emitted as views of it; only a segment
  * that spans chunks is copied. The core carries at most
- * `maxLength + delimiter.length - 1` bytes, and scans each byte a bounded
- * number of times (a plain loop over the next 128 bytes, then `indexOf`, for
- * the delimiter's first byte, with the position cached).
+ * `maxLength + delimiter.length - 1` bytes. The search takes time linear in
+ * the input for any delimiter and any chunking: the delimiter's first byte
+ * is found by a plain loop over the next 128 bytes, then `indexOf`, with the
+ * position cached; a delimiter of up to 4 bytes is then compared there, a
+ * longer one runs on with a Knuth–Morris–Pratt failure table, so each byte
+ * is compared at most twice and a partial match at the end of a chunk is
+ * kept as a count, never searched again.
  *
  * @example Cutting at a two-byte delimiter split across chunks
  * ```ts
@@ -66,12 +68,22 @@ export class DelimiterCore implements FramingCore {
   readonly #delimiter: Uint8Array;
   readonly #maxLength: number;
   readonly #carry = new Carry();
-  readonly #runner = (chunk: Uint8Array, emit: SegmentSink): void => this.#run(chunk, emit);
+  readonly #runner: (chunk: Uint8Array, emit: SegmentSink) => void;
+  /** Failure table of a delimiter longer than {@linkcode SHORT_DELIMITER} bytes. */
+  readonly #fail: Int32Array | undefined;
+  /** Delimiter bytes matched at the end of the carried bytes (`#runLong` only). */
+  #matched = 0;
 
   /** Validates the options; throws `TypeError`/`RangeError` naming the bad value. */
   constructor(options: DelimiterCoreOptions) {
-    this.#delimiter = toDelimiter("create DelimiterCore", options?.delimiter);
+    const d = this.#delimiter = toDelimiter("create DelimiterCore", options?.delimiter);
     this.#maxLength = checkMaxLength("create DelimiterCore", options?.maxLength);
+    if (d.length <= SHORT_DELIMITER) {
+      this.#runner = (chunk, emit) => this.#run(chunk, emit);
+    } else {
+      this.#fail = failureTable(d);
+      this.#runner = (chunk, emit) => this.#runLong(chunk, emit);
+    }
   }
 
   /** A copy of the delimiter bytes. */
@@ -93,6 +105,7 @@ export class DelimiterCore implements FramingCore {
   flush(emit: SegmentSink): void {
     const carry = this.#carry;
     if (!carry.flushPending(emit, this.#runner)) return;
+    this.#matched = 0;
     const max = this.#maxLength;
     const bytes = carry.bytes;
     const len = carry.length;
@@ -115,6 +128,7 @@ export class DelimiterCore implements FramingCore {
 
   /** Takes every byte not yet emitted and empties the core. */
   takeRest(): Uint8Array {
+    this.#matched = 0;
     return this.#carry.take();
   }
 
@@ -154,7 +168,7 @@ export class DelimiterCore implements FramingCore {
         for (;;) {
           if (hit < from) {
             // A plain loop for nearby hits (cheaper than a call on V8), then indexOf.
-            const short = n < from + SHORT ? n : from + SHORT;
+            const short = n < from + SHORT_SCAN ? n : from + SHORT_SCAN;
             hit = from;
             while (hit < short && chunk[hit] !== first) hit++;
             if (hit === short && short < n) {
@@ -187,5 +201,69 @@ export class DelimiterCore implements FramingCore {
       if (carry.halted) return carry.halt(chunk, s);
     }
     carry.keep(chunk, s, max + dlen - 1);
+  }
+
+  /**
+   * {@linkcode DelimiterCore.#run} for long delimiters, by Knuth–Morris–Pratt:
+   * `p` is the leftmost start not yet ruled out and `j` the delimiter bytes
+   * known to match there. A mismatch moves `p` on by `j - fail[j]` and keeps
+   * `fail[j]` bytes matched, so each compare either extends the match or
+   * moves `p` (at most 2 per byte), and a partial match at the end of a
+   * chunk is carried as `j` (the carried bytes are never read again). A cut
+   * is made as soon as every start up to `maxLength` is ruled out, which
+   * gives the same segments as waiting for `maxLength + m` bytes.
+   */
+  #runLong(chunk: Uint8Array, emit: SegmentSink): void {
+    const d = this.#delimiter;
+    const m = d.length;
+    const first = d[0]!;
+    const fail = this.#fail!;
+    const max = this.#maxLength;
+    const carry = this.#carry;
+    const n = chunk.length;
+    let s = 0 - carry.length; // segment start, virtual (see #run)
+    let j = this.#matched; // delimiter bytes matched at p, all carried
+    let p = 0 - j;
+    let hit = -1; // next `first` byte at or after p when j is 0; n if none
+    for (;;) {
+      const last = s + max; // latest delimiter start for this segment
+      let found = false;
+      for (;;) {
+        if (j === 0) {
+          if (hit < p) hit = findByte(chunk, first, p);
+          p = hit;
+          if (p > last || p === n) break; // cut, or needs more input
+          j = 1; // chunk[p] is the first byte
+        } else if (p > last) break; // cut
+        const stop = n - p < m ? n - p : m;
+        while (j < stop && chunk[p + j] === d[j]) j++;
+        if (j === m) {
+          found = true;
+          break;
+        }
+        if (j === stop) break; // needs more input
+        const k = fail[j]!;
+        p += j - k;
+        j = k;
+      }
+      if (found) {
+        const bytes = carry.piece(chunk, s, p);
+        s = p = p + m;
+        j = 0;
+        emit(bytes, true);
+      } else if (p > last) {
+        // Every start up to `last` was ruled out: cut there. The partial
+        // match at p starts after the cut, so it stays valid.
+        const bytes = carry.piece(chunk, s, last);
+        s = last;
+        emit(bytes, false);
+      } else break;
+      if (carry.halted) {
+        this.#matched = 0; // what is left is searched again from s
+        return carry.halt(chunk, s);
+      }
+    }
+    this.#matched = j;
+    carry.keep(chunk, s, max + m - 1);
   }
 }

@@ -7,7 +7,6 @@ import {
   arbInput,
   bytes,
   every,
-  forEveryChunking,
   latin1,
   type Out,
   runCore,
@@ -15,18 +14,9 @@ import {
   withPieceCopy,
 } from "./_chunkings.ts";
 import { refDelimiter } from "./_reference.ts";
+import { checkDelimiter as check } from "./_delimiter_check.ts";
 
 const X = (n: number) => "x".repeat(n);
-
-/** Asserts `expected` for every chunking of `input`, and that it matches the reference. */
-function check(delimiter: string, input: string, expected: Out[], maxLength = 256): void {
-  const data = bytes(input);
-  assert.deepEqual(refDelimiter(data, bytes(delimiter), maxLength), expected, "reference");
-  forEveryChunking(data, (chunks, label) => {
-    const core = new DelimiterCore({ delimiter: bytes(delimiter), maxLength });
-    assert.deepEqual(runCore(core, chunks), expected, label);
-  });
-}
 
 describe("DelimiterCore", () => {
   it("DelimiterCore cuts at a multi-byte delimiter split at every position", () => {

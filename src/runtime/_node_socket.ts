@@ -459,7 +459,8 @@ export class NodeSocket implements Socket {
    * WebSocket upgrade) may be asked for by the data handler meanwhile.
    */
   #nextBuffer(buffer: Uint8Array, n: number): Uint8Array {
-    if (this.#ownGiven) {
+    const given = this.#ownGiven;
+    if (given) {
       this.#ownGiven = false;
       this.#own = undefined; // the consumer keeps it
       ownBuffers--;
@@ -472,7 +473,8 @@ export class NodeSocket implements Socket {
       return shared;
     }
     if (own === undefined) {
-      if (n < buffer.byteLength || ownBuffers >= MAX_OWN_BUFFERS) return shared;
+      // Bulk data: a read that filled the shared buffer, or a large one a consumer kept.
+      if ((!given && n < buffer.byteLength) || ownBuffers >= MAX_OWN_BUFFERS) return shared;
       ownBuffers++;
       this.#smallReads = 0;
       return this.#own = ownBuffer(size);

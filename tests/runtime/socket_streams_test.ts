@@ -46,15 +46,15 @@ for (const engine of ENGINES) {
     const runtime = await runtimeFor(engine);
     const { listener, server: s, client: c } = await pair(runtime);
     listener.close();
-    // Count what keepChunk gives away (the chunk itself) and what it copies.
+    // Count the bytes keepChunk gives away (the chunk itself) and those it copies.
     let given = 0;
     let copied = 0;
     const keep = s.keepChunk?.bind(s);
     if (keep !== undefined) {
       s.keepChunk = (chunk) => {
         const kept = keep(chunk);
-        if (kept === chunk) given++;
-        else copied++;
+        if (kept === chunk) given += chunk.byteLength;
+        else copied += chunk.byteLength;
         return kept;
       };
     }
@@ -76,7 +76,7 @@ for (const engine of ENGINES) {
       assert.equal(wrong, -1, `byte ${wrong} was overwritten by a later read`);
       if (s.sharedChunks) {
         assert.ok(keep !== undefined, "a socket with borrowed chunks has keepChunk");
-        assert.ok(given > copied, `given away ${given}, copied ${copied}`);
+        assert.ok(given > copied, `bytes given away ${given}, copied ${copied}`);
       } else {
         assert.equal(given + copied, 0, "fresh chunks are kept as they are");
       }

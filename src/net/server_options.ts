@@ -84,7 +84,7 @@ export interface ServerOptions extends FramingOptions, ListenAddress {
    * (native Deno sockets can neither set a keep-alive idle time nor send
    * RST); otherwise `"native"`, which accepts connections about 2.5x faster
    * on Deno. On Bun both engines do all of this; on Node both values give
-   * the same adapter. On Deno an explicit `"native"` with those options makes
+   * the same adapter. `tls` needs `"node"` (except on Node). On Deno an explicit `"native"` with those options makes
    * `listen()` throw `NotSupportedError`, and `conn.abort()` on a native
    * socket closes with FIN, not RST. @default chosen from the options as above
    */
@@ -231,7 +231,15 @@ export function resolveEngine(o: ServerOptions, runtime: string): "native" | "no
         "(or leave engine unset to have it chosen)",
     );
   }
-  if (o.engine !== undefined) return o.engine;
   // TLS runs on node:tls over node:net sockets on every runtime (runtime-matrix.md, TLS).
+  if (o.tls !== undefined && o.engine === "native" && runtime !== "node") {
+    throw new NotSupportedError(
+      runtime,
+      "tls",
+      `Cannot listen with engine "native" and tls as TLS runs on node:tls over the runtime's ` +
+        `node:net sockets: use engine "node" (or leave engine unset to have it chosen)`,
+    );
+  }
+  if (o.engine !== undefined) return o.engine;
   return o.tls || gap !== undefined ? "node" : "native";
 }

@@ -111,6 +111,27 @@ describe("Server engine", () => {
     }
   });
 
+  it(
+    "Server with engine native and tls: NotSupportedError on Deno and Bun (TLS runs over node:net)",
+    {
+      skip: runtimeName() === "node" && "on Node both engines are node:net",
+    },
+    async () => {
+      const server = new Server({
+        hostname: "127.0.0.1",
+        engine: "native",
+        tls: { cert: "/nonexistent/cert.pem", key: "/nonexistent/key.pem" },
+      });
+      await assert.rejects(server.listen(), (e: unknown) => {
+        assert.ok(e instanceof NotSupportedError, String(e));
+        assert.equal(e.runtime, runtimeName());
+        assert.equal(e.feature, "tls");
+        return true;
+      });
+      assert.equal(server.listening, false);
+    },
+  );
+
   it("Server with engine native and reusePort on Deno is served by node:net and resets", {
     skip: !DENO && "Deno only",
   }, async () => {
